@@ -1,0 +1,64 @@
+# nextbest: build, run locally, test.
+# The two commands a newcomer needs are `make demo` and `make test`; see README.md.
+
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+CACHE := $(ROOT)/.cache
+FUNCTIONS := decide record-response score-batch send-message
+HOST_ARCH := $(shell go env GOARCH)
+GOBUILD := CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags='-s -w'
+
+include infra/tools.mk
+
+.PHONY: demo up test lint unit eval
+
+## demo: the main job, locally: install what is missing, start the stack, seed it, serve
+## the API, make decisions, learn from responses, run a batch, deliver it, report, stop.
+demo: tools build
+	go run ./infra/cmd/local demo
+
+## up: start and seed the local stack and serve the API on 127.0.0.1:3000 until Ctrl-C.
+up: tools build
+	go run ./infra/cmd/local up
+
+## test: every check CI runs: formatting, vet, staticcheck, the template linters, the unit
+## tests and the tests against the local stack (DynamoDB Local, the SQS server and the
+## built bootstraps under the Lambda Runtime Interface Emulator).
+test: lint build
+	go test -race -count=1 -tags integration ./...
+
+## unit: the unit tests alone; they need no tools.
+unit:
+	go test -race ./...
+
+lint: tools
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	go vet -tags integration ./...
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags integration ./...
+	$(CFN_LINT) template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template template.yaml
+
+## eval: the model-quality evaluation on ../shared/datasets (slow; not part of test).
+eval:
+	go run ./infra/evaluate -datasets ../shared/datasets -out docs/model-quality.md
+
+.PHONY: build
+## build: the four bootstrap binaries for this host, for the local emulator (bin/<function>/bootstrap).
+build:
+	@for fn in $(FUNCTIONS); do \
+	  GOOS=linux GOARCH=$(HOST_ARCH) $(GOBUILD) -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
+	done
+
+# sam build uses the makefile build method: one target per function logical id, building
+# for arm64 (the architecture template.yaml declares) into the folder sam hands us.
+build-DecideFunction:
+	GOOS=linux GOARCH=arm64 $(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/decide
+build-RecordResponseFunction:
+	GOOS=linux GOARCH=arm64 $(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/record-response
+build-ScoreBatchFunction:
+	GOOS=linux GOARCH=arm64 $(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/score-batch
+build-SendMessageFunction:
+	GOOS=linux GOARCH=arm64 $(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/send-message

@@ -1,0 +1,31 @@
+// Command decide is the real-time brain: POST /v1/decisions through API Gateway.
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/nextbest/nextbest/shared/platform"
+	"github.com/nextbest/nextbest/shared/service"
+)
+
+func main() {
+	logger := platform.NewLogger()
+	deps, err := platform.Load(context.Background())
+	if err != nil {
+		logger.Error("start-up failed", "error", err)
+		os.Exit(1)
+	}
+	h := &handler{log: logger, decider: &service.Decider{
+		Catalog:   deps.Catalog,
+		Models:    deps.Models,
+		Customers: deps.Store,
+		Log:       deps.Store,
+		Now:       time.Now,
+		NewID:     service.NewID,
+	}}
+	lambda.Start(h.handle)
+}

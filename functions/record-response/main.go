@@ -1,0 +1,29 @@
+// Command record-response learns from outcomes: POST /v1/responses through API Gateway.
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/nextbest/nextbest/shared/platform"
+	"github.com/nextbest/nextbest/shared/service"
+)
+
+func main() {
+	logger := platform.NewLogger()
+	deps, err := platform.Load(context.Background())
+	if err != nil {
+		logger.Error("start-up failed", "error", err)
+		os.Exit(1)
+	}
+	h := &handler{log: logger, recorder: &service.Recorder{
+		Catalog:   deps.Catalog,
+		Decisions: deps.Store,
+		Responses: deps.Store,
+		Now:       time.Now,
+	}}
+	lambda.Start(h.handle)
+}

@@ -1,0 +1,104 @@
+// Command local runs nextbest on this machine without AWS.
+//
+//	go run ./infra/cmd/local demo   start the stack, seed it, make decisions, learn from
+//	                                simulated responses, run a batch, deliver it, report, stop
+//	go run ./infra/cmd/local up     start and seed the stack, then serve the API until Ctrl-C
+//
+// Both expect the tools (`make tools`) and the bootstraps (`make build`); `make demo`
+// and `make up` do all of it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/nextbest/nextbest/infra/local"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+type settings struct {
+	addr      string
+	customers int
+	seed      uint64
+	traffic   int
+	root      string
+}
+
+func run() error {
+	if len(os.Args) < 2 || (os.Args[1] != "demo" && os.Args[1] != "up") {
+		return errors.New("usage: local demo|up [flags]; see -h")
+	}
+	mode := os.Args[1]
+	var s settings
+	fs := flag.NewFlagSet(mode, flag.ExitOnError)
+	fs.StringVar(&s.addr, "addr", "127.0.0.1:3000", "address the local API listens on")
+	fs.IntVar(&s.customers, "customers", 10000, "synthetic customers to seed")
+	fs.Uint64Var(&s.seed, "seed", 42, "seed of the customer generator and the simulated responses")
+	fs.IntVar(&s.traffic, "traffic", 1000, "real-time decisions the demo simulates (each may get an impression and a click)")
+	fs.StringVar(&s.root, "root", ".", "repository root")
+	fs.Parse(os.Args[2:])
+	root, err := filepath.Abs(s.root)
+	if err != nil {
+		return err
+	}
+	s.root = root
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	started := time.Now()
+	env, err := local.Up(ctx, local.Options{
+		Root: s.root,
+		// A short model refresh lets the demo show learning within seconds; deployed
+		// functions use the 30-second default.
+		FunctionEnv: map[string]string{"MODELS_MAX_AGE": "1s", "LOG_LEVEL": "warn"},
+		Progress:    progress,
+	})
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	catalog, err := env.Seed(ctx, filepath.Join(s.root, "infra/catalog/demo.yaml"), s.customers, s.seed, time.Now())
+	if err != nil {
+		return err
+	}
+	listener, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (pass -addr to choose another): %w", s.addr, err)
+	}
+	server := &http.Server{Handler: env.FrontDoor(), ReadHeaderTimeout: 5 * time.Second}
+	go server.Serve(listener)
+	defer server.Close()
+	baseURL := "http://" + listener.Addr().String()
+	progress("stack ready in %.1fs; API on %s (POST /v1/decisions, POST /v1/responses)", time.Since(started).Seconds(), baseURL)
+
+	if mode == "up" {
+		fmt.Printf("\nTry:\n  curl -s -X POST %s/v1/decisions -d '{\"customerId\":\"C000042\",\"channel\":\"web\",\"placement\":\"home-hero\",\"explain\":true}'\n\nCtrl-C stops everything.\n", baseURL)
+		<-ctx.Done()
+		return nil
+	}
+	d := &demo{env: env, catalog: catalog, api: &apiClient{base: baseURL, http: &http.Client{Timeout: 10 * time.Second}}, s: s}
+	if err := d.run(ctx); err != nil {
+		return err
+	}
+	fmt.Printf("\nDemo finished in %.0fs; everything it started is stopped.\n", time.Since(started).Seconds())
+	return nil
+}
+
+func progress(format string, args ...any) {
+	fmt.Printf("· "+format+"\n", args...)
+}

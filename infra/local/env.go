@@ -1,0 +1,208 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/nextbest/nextbest/infra/localstack"
+	"github.com/nextbest/nextbest/infra/template"
+	"github.com/nextbest/nextbest/shared/dynamo"
+)
+
+// Options configure a local environment.
+type Options struct {
+	// Root is the repository root; template.yaml, bin/ and .cache/ are found under it.
+	Root string
+	// Prefix names the physical tables and queues.
+	Prefix string
+	// FunctionEnv is added to every function's environment (for example a shorter
+	// MODELS_MAX_AGE so a demo shows learning quickly).
+	FunctionEnv map[string]string
+	// Progress, when set, receives one line per step.
+	Progress func(format string, args ...any)
+}
+
+// Env is a running local environment.
+type Env struct {
+	Stack     *localstack.Stack
+	Template  *template.Template
+	Resources *template.Resources
+	DynamoDB  *dynamodb.Client
+	SQS       *awssqs.Client
+	Store     *dynamo.Store
+	// Functions are keyed by their logical id in template.yaml.
+	Functions map[string]*localstack.Function
+	// SinkPath is the file the local delivery provider appends deliveries to.
+	SinkPath string
+	opts     Options
+}
+
+// Up starts the stack, creates the template's tables and queues, and starts every
+// function's bootstrap (built beforehand by `make build` into bin/<function>/bootstrap).
+func Up(ctx context.Context, opts Options) (env *Env, err error) {
+	if opts.Root == "" {
+		return nil, errors.New("local: Options.Root is required")
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "nextbest-local-"
+	}
+	if opts.Progress == nil {
+		opts.Progress = func(string, ...any) {}
+	}
+	tpl, err := template.Load(filepath.Join(opts.Root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	opts.Progress("starting DynamoDB Local and the SQS server")
+	stack, err := localstack.Start(ctx, localstack.Config{CacheDir: filepath.Join(opts.Root, ".cache")})
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{Stack: stack, Template: tpl, Functions: map[string]*localstack.Function{}, opts: opts}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	if err := e.connect(ctx); err != nil {
+		return nil, err
+	}
+	opts.Progress("creating tables and queues from template.yaml")
+	if e.Resources, err = template.Provision(ctx, e.DynamoDB, e.SQS, tpl, opts.Prefix); err != nil {
+		return nil, fmt.Errorf("provision: %w", err)
+	}
+	e.Store = dynamo.New(e.DynamoDB, dynamo.Tables{
+		Customers: e.Resources.Tables["CustomersTable"], Decisions: e.Resources.Tables["DecisionsTable"],
+		Models: e.Resources.Tables["ModelsTable"], Catalog: e.Resources.Tables["CatalogTable"],
+	})
+	sinkDir, err := os.MkdirTemp("", "nextbest-sink-")
+	if err != nil {
+		return nil, err
+	}
+	e.SinkPath = filepath.Join(sinkDir, "deliveries.jsonl")
+	if err := e.startFunctions(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// connect builds SDK clients for the local endpoints.
+func (e *Env) connect(ctx context.Context) error {
+	cfg, err := config.LoadDefaultConfig(ctx,
+		config.WithRegion(localstack.Region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
+	)
+	if err != nil {
+		return fmt.Errorf("aws config: %w", err)
+	}
+	e.DynamoDB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(e.Stack.DynamoDBEndpoint) })
+	e.SQS = awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = aws.String(e.Stack.SQSEndpoint) })
+	return nil
+}
+
+// BootstrapPath is where `make build` puts a function's binary: DecideFunction →
+// bin/decide/bootstrap.
+func BootstrapPath(root, logicalID string) string {
+	return filepath.Join(root, "bin", kebab(strings.TrimSuffix(logicalID, "Function")), "bootstrap")
+}
+
+func kebab(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// startFunctions runs every function of the template under the emulator, with the
+// environment the template gives it resolved to the local resources.
+func (e *Env) startFunctions(ctx context.Context) error {
+	for _, id := range e.Template.Functions() {
+		fnEnv, err := e.Template.FunctionEnv(id, e.Resources, nil)
+		if err != nil {
+			return err
+		}
+		for k, v := range e.Stack.Env() {
+			fnEnv[k] = v
+		}
+		fnEnv["DELIVERY_PROVIDER"] = "sink"
+		fnEnv["SINK_PATH"] = e.SinkPath
+		for k, v := range e.opts.FunctionEnv {
+			fnEnv[k] = v
+		}
+		bootstrap := BootstrapPath(e.opts.Root, id)
+		if _, err := os.Stat(bootstrap); err != nil {
+			return fmt.Errorf("%s: %w (run `make build` first)", id, err)
+		}
+		e.opts.Progress("starting %s under the Lambda Runtime Interface Emulator", id)
+		fn, err := localstack.StartFunction(ctx, localstack.Config{CacheDir: filepath.Join(e.opts.Root, ".cache")}, id, bootstrap, fnEnv)
+		if err != nil {
+			return err
+		}
+		e.Functions[id] = fn
+	}
+	return nil
+}
+
+// FunctionError is a function's own failure (its handler returned an error or it
+// crashed), as opposed to a failure to reach it.
+type FunctionError struct {
+	Function string
+	Type     string `json:"errorType"`
+	Message  string `json:"errorMessage"`
+}
+
+func (e *FunctionError) Error() string {
+	return fmt.Sprintf("%s failed: %s: %s", e.Function, e.Type, e.Message)
+}
+
+// Invoke calls a function through the emulator with a raw event and returns its
+// answer, or a *FunctionError when the function failed.
+func (e *Env) Invoke(ctx context.Context, logicalID string, event []byte) ([]byte, error) {
+	fn, ok := e.Functions[logicalID]
+	if !ok {
+		return nil, fmt.Errorf("no function %s", logicalID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	defer cancel()
+	out, err := fn.Invoke(ctx, event)
+	if err != nil {
+		return nil, err
+	}
+	fe := &FunctionError{Function: logicalID}
+	if json.Unmarshal(out, fe) == nil && fe.Message != "" {
+		return nil, fe
+	}
+	return out, nil
+}
+
+// Close stops every function and the stack.
+func (e *Env) Close() {
+	for _, fn := range e.Functions {
+		fn.Close()
+	}
+	if e.Stack != nil {
+		e.Stack.Close()
+	}
+	if e.SinkPath != "" {
+		os.RemoveAll(filepath.Dir(e.SinkPath))
+	}
+}

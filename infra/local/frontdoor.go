@@ -1,0 +1,96 @@
+package local
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// routes maps the HTTP API's routes to functions, as template.yaml declares them.
+var routes = map[string]string{
+	"POST /v1/decisions": "DecideFunction",
+	"POST /v1/responses": "RecordResponseFunction",
+}
+
+// maxFrontDoorBody mirrors API Gateway's payload limit closely enough for local use;
+// the functions enforce their own, smaller limit.
+const maxFrontDoorBody = 10 << 20
+
+// FrontDoor is an http.Handler that turns requests into API Gateway HTTP API
+// (payload 2.0) events, invokes the routed function and writes back its answer.
+func (e *Env) FrontDoor() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		routeKey := r.Method + " " + r.URL.Path
+		fn, ok := routes[routeKey]
+		if !ok {
+			writeJSONError(w, http.StatusNotFound, "not_found", "no route "+routeKey)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxFrontDoorBody))
+		if err != nil {
+			writeJSONError(w, http.StatusBadRequest, "invalid", "cannot read body")
+			return
+		}
+		event, _ := json.Marshal(httpEvent(r, routeKey, body))
+		out, err := e.Invoke(r.Context(), fn, event)
+		var fe *FunctionError
+		if errors.As(err, &fe) {
+			// API Gateway answers a function's failure with a bare 500.
+			writeJSONError(w, http.StatusInternalServerError, "internal", "internal error")
+			return
+		}
+		if err != nil {
+			writeJSONError(w, http.StatusBadGateway, "internal", "function invocation failed")
+			return
+		}
+		var resp events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
+			writeJSONError(w, http.StatusBadGateway, "internal", "function answered an invalid response")
+			return
+		}
+		for k, v := range resp.Headers {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.WriteString(w, resp.Body)
+	})
+}
+
+func httpEvent(r *http.Request, routeKey string, body []byte) events.APIGatewayV2HTTPRequest {
+	headers := map[string]string{}
+	for k, v := range r.Header {
+		if len(v) > 0 {
+			headers[http.CanonicalHeaderKey(k)] = v[0]
+		}
+	}
+	now := time.Now()
+	return events.APIGatewayV2HTTPRequest{
+		Version:  "2.0",
+		RouteKey: routeKey,
+		RawPath:  r.URL.Path,
+		Headers:  headers,
+		Body:     string(body),
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey:  routeKey,
+			Stage:     "$default",
+			RequestID: strconv.FormatInt(now.UnixNano(), 36),
+			Time:      now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch: now.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: "127.0.0.1", UserAgent: r.UserAgent(),
+			},
+		},
+	}
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"error":{"code":%q,"message":%q}}`, code, message)
+}

@@ -1,0 +1,72 @@
+package decision
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// OutboundChannels lists the catalog's outbound channels in declaration order.
+func (c *Catalog) OutboundChannels() []string {
+	var out []string
+	for _, ch := range c.Channels {
+		if ch.Outbound {
+			out = append(out, ch.Name)
+		}
+	}
+	return out
+}
+
+// PlanOutbound decides for one customer on every outbound channel and keeps the best
+// single offer across them, so one batch run contacts a customer at most once, on the
+// channel where the best action has the highest priority. When nothing is worth
+// sending, it returns the decision of the first outbound channel, whose Silence says
+// why. decisionID names the resulting decision.
+func (c *Catalog) PlanOutbound(p Profile, models *Models, now time.Time, decisionID string) (Decision, error) {
+	var best Decision
+	found := false
+	for _, channel := range c.OutboundChannels() {
+		d, err := c.Decide(Input{
+			Request:    Request{CustomerID: p.CustomerID, Channel: channel},
+			Profile:    p,
+			Models:     models,
+			Now:        now,
+			DecisionID: decisionID,
+		})
+		if err != nil {
+			return Decision{}, fmt.Errorf("plan outbound for %s on %s: %w", p.CustomerID, channel, err)
+		}
+		switch {
+		case !found:
+			best, found = d, true
+		case len(d.Actions) > 0 && (len(best.Actions) == 0 || d.Actions[0].Priority > best.Actions[0].Priority):
+			best = d
+		}
+	}
+	return best, nil
+}
+
+// CheckContact re-applies the contact policies for a message about to be sent: the
+// customer may have withdrawn consent or been contacted since the plan was made. It
+// also checks the action is still offered. It returns nil when sending is allowed.
+func (c *Catalog) CheckContact(p Profile, actionID, channel string, now time.Time) *Silence {
+	ca := c.action(actionID)
+	if ca == nil || (ca.ValidFrom != nil && now.Before(*ca.ValidFrom)) || (ca.ValidUntil != nil && !now.Before(*ca.ValidUntil)) {
+		return &Silence{Reason: SilenceNothingEligible, Detail: "the action is no longer offered"}
+	}
+	return c.contactPolicy(&p, channel, now)
+}
+
+// Render fills a treatment of an action with the customer's attributes. It reports
+// false when the catalog no longer has that treatment.
+func (c *Catalog) Render(actionID, treatmentID string, attrs map[string]any) (map[string]string, bool) {
+	ca := c.action(actionID)
+	if ca == nil {
+		return nil, false
+	}
+	i := slices.IndexFunc(ca.treatments, func(t compiledTreatment) bool { return t.ID == treatmentID })
+	if i < 0 {
+		return nil, false
+	}
+	return ca.treatments[i].render(attrs), true
+}

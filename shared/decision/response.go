@@ -1,0 +1,134 @@
+package decision
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Response is an outcome reported for an action a decision offered.
+type Response struct {
+	DecisionID string     `json:"decisionId"`
+	CustomerID string     `json:"customerId"`
+	ActionID   string     `json:"actionId"`
+	Channel    string     `json:"channel"`
+	Outcome    string     `json:"outcome"`
+	Value      *float64   `json:"value,omitempty"`
+	ResponseID string     `json:"responseId,omitempty"`
+	OccurredAt *time.Time `json:"occurredAt,omitempty"`
+}
+
+// LoggedDecision is what the decision log keeps of a decision: enough to attribute
+// later responses to it.
+type LoggedDecision struct {
+	DecisionID string        `json:"decisionId"`
+	CustomerID string        `json:"customerId"`
+	Channel    string        `json:"channel"`
+	DecidedAt  time.Time     `json:"decidedAt"`
+	ExpiresAt  time.Time     `json:"expiresAt"`
+	Offers     []LoggedOffer `json:"offers"`
+	Silence    string        `json:"silence,omitempty"`
+}
+
+// LoggedOffer is one offered action as logged.
+type LoggedOffer struct {
+	ActionID    string  `json:"actionId"`
+	TreatmentID string  `json:"treatmentId"`
+	Propensity  float64 `json:"propensity"`
+	Priority    float64 `json:"priority"`
+}
+
+// Log returns the decision-log entry of d, kept for the catalog's decision retention.
+func (c *Catalog) Log(d Decision) LoggedDecision {
+	l := LoggedDecision{
+		DecisionID: d.DecisionID,
+		CustomerID: d.CustomerID,
+		Channel:    d.Channel,
+		DecidedAt:  d.DecidedAt,
+		ExpiresAt:  d.DecidedAt.Add(c.Settings.DecisionRetention.Std()),
+		Offers:     make([]LoggedOffer, len(d.Actions)),
+	}
+	for i, o := range d.Actions {
+		l.Offers[i] = LoggedOffer{ActionID: o.ActionID, TreatmentID: o.TreatmentID, Propensity: o.Propensity, Priority: o.Priority}
+	}
+	if d.Silence != nil {
+		l.Silence = d.Silence.Reason
+	}
+	return l
+}
+
+// maxClockSkew tolerates callers whose clocks run slightly ahead of ours.
+const maxClockSkew = 5 * time.Minute
+
+// ValidateResponse checks a response's own fields and fills its defaults: the
+// occurrence time defaults to now, and the idempotency key defaults to one response
+// per decision, action and outcome, so a channel that retries without a responseId
+// still counts once.
+func ValidateResponse(r *Response, now time.Time) error {
+	required := []struct{ name, value string }{
+		{"decisionId", r.DecisionID}, {"customerId", r.CustomerID}, {"actionId", r.ActionID},
+		{"channel", r.Channel}, {"outcome", r.Outcome},
+	}
+	for _, f := range required {
+		if strings.TrimSpace(f.value) == "" {
+			return Errorf(EInvalid, "%s is required", f.name)
+		}
+	}
+	if !slices.Contains(Outcomes, r.Outcome) {
+		return Errorf(EInvalid, "unknown outcome %q (known: %s)", r.Outcome, strings.Join(Outcomes, ", "))
+	}
+	if r.Value != nil && *r.Value < 0 {
+		return Errorf(EInvalid, "value must be ≥ 0")
+	}
+	if len(r.ResponseID) > 128 {
+		return Errorf(EInvalid, "responseId is longer than 128 characters")
+	}
+	if r.OccurredAt == nil {
+		r.OccurredAt = &now
+	} else if r.OccurredAt.After(now.Add(maxClockSkew)) {
+		return Errorf(EInvalid, "occurredAt %s is in the future", r.OccurredAt.Format(time.RFC3339))
+	}
+	if r.ResponseID == "" {
+		r.ResponseID = r.DecisionID + ":" + r.ActionID + ":" + r.Outcome
+	}
+	return nil
+}
+
+// Attribution is what a valid response changes: the evidence of one model and one
+// entry of the customer's contact history.
+type Attribution struct {
+	Model   ModelKey
+	Delta   Counts
+	Contact ContactEvent
+}
+
+// Attribute ties a validated response to the decision it answers. The response must
+// come from the customer the decision was for, on its channel, about an action it
+// offered, and no later than the decision log keeps the decision.
+func (c *Catalog) Attribute(d LoggedDecision, r Response) (Attribution, error) {
+	switch {
+	case d.CustomerID != r.CustomerID:
+		return Attribution{}, Errorf(EConflict, "decision %s was not made for this customer", r.DecisionID)
+	case d.Channel != r.Channel:
+		return Attribution{}, Errorf(EConflict, "decision %s was made for channel %q, not %q", r.DecisionID, d.Channel, r.Channel)
+	case !slices.ContainsFunc(d.Offers, func(o LoggedOffer) bool { return o.ActionID == r.ActionID }):
+		return Attribution{}, Errorf(EConflict, "decision %s did not offer action %q", r.DecisionID, r.ActionID)
+	case r.OccurredAt.Before(d.DecidedAt.Add(-maxClockSkew)):
+		return Attribution{}, Errorf(EInvalid, "occurredAt is before the decision was made")
+	case r.OccurredAt.After(d.ExpiresAt):
+		return Attribution{}, Errorf(EInvalid, "the response came after the attribution window closed at %s", d.ExpiresAt.Format(time.RFC3339))
+	}
+	a := Attribution{
+		Model:   ModelKey{ActionID: r.ActionID, Channel: r.Channel},
+		Contact: ContactEvent{At: *r.OccurredAt, Kind: KindResponse, ActionID: r.ActionID, Channel: r.Channel, Outcome: r.Outcome},
+	}
+	switch {
+	case r.Outcome == KindImpression:
+		a.Delta.Impressions = 1
+		a.Contact.Kind = KindImpression
+		a.Contact.Outcome = ""
+	case c.IsSuccess(r.ActionID, r.Outcome):
+		a.Delta.Positives = 1
+	}
+	return a, nil
+}

@@ -1,0 +1,95 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/nextbest/nextbest/shared/decision"
+)
+
+const catalogPartition = "CATALOG"
+
+func catalogKey(sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str(catalogPartition), "sk": str(sk)}
+}
+
+// versionSortKey zero-pads versions so that sort order is numeric order.
+func versionSortKey(v int) string { return fmt.Sprintf("V#%08d", v) }
+
+// LiveCatalogVersion returns the version currently live, reading only that field so
+// that a function checking for a new catalog pays for a few bytes.
+func (s *Store) LiveCatalogVersion(ctx context.Context) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            &s.tables.Catalog,
+		Key:                  catalogKey("LIVE"),
+		ProjectionExpression: aws.String("version"),
+	})
+	if err != nil {
+		return "", fmt.Errorf("read live catalog version: %w", err)
+	}
+	if out.Item == nil {
+		return "", decision.Errorf(decision.ENotFound, "no catalog has been published")
+	}
+	return getString(out.Item, "version"), nil
+}
+
+// LoadCatalog reads and compiles the live catalog.
+func (s *Store) LoadCatalog(ctx context.Context) (*decision.Catalog, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.tables.Catalog, Key: catalogKey("LIVE")})
+	if err != nil {
+		return nil, fmt.Errorf("read live catalog: %w", err)
+	}
+	if out.Item == nil {
+		return nil, decision.Errorf(decision.ENotFound, "no catalog has been published")
+	}
+	version := getString(out.Item, "version")
+	c, err := decision.ParseCatalog("version "+version, []byte(getString(out.Item, "source")))
+	if err != nil {
+		return nil, fmt.Errorf("compile live catalog: %w", err)
+	}
+	c.Version = version
+	return c, nil
+}
+
+// PublishCatalog stores source as the next version and makes it live. The caller has
+// validated it. Two publishers racing for the same version number cannot both win:
+// the version item is written only if absent.
+func (s *Store) PublishCatalog(ctx context.Context, source []byte, now time.Time) (string, error) {
+	next := 1
+	if live, err := s.LiveCatalogVersion(ctx); err == nil {
+		n, _ := strconv.Atoi(live)
+		next = n + 1
+	} else if decision.ErrorCode(err) != decision.ENotFound {
+		return "", err
+	}
+	version := strconv.Itoa(next)
+	stored := map[string]types.AttributeValue{
+		"version":     str(version),
+		"source":      str(string(source)),
+		"publishedAt": str(now.UTC().Format(time.RFC3339)),
+	}
+	versionItem := catalogKey(versionSortKey(next))
+	liveItem := catalogKey("LIVE")
+	for k, v := range stored {
+		versionItem[k], liveItem[k] = v, v
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.tables.Catalog, Item: versionItem, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: &s.tables.Catalog, Item: liveItem}},
+	}})
+	var cancelled *types.TransactionCanceledException
+	if errors.As(err, &cancelled) {
+		return "", decision.Errorf(decision.EConflict, "another catalog was published at the same time; publish again")
+	}
+	if err != nil {
+		return "", fmt.Errorf("publish catalog version %s: %w", version, err)
+	}
+	return version, nil
+}

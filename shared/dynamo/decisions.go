@@ -1,0 +1,184 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/nextbest/nextbest/shared/decision"
+)
+
+func decisionKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("D#" + id), "sk": str("D")}
+}
+
+// PutDecision logs a decision until its expiry, after which DynamoDB's TTL removes it.
+func (s *Store) PutDecision(ctx context.Context, d decision.LoggedDecision) error {
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.tables.Decisions, Item: decisionItem(d)}); err != nil {
+		return fmt.Errorf("log decision %s: %w", d.DecisionID, err)
+	}
+	return nil
+}
+
+func decisionItem(d decision.LoggedDecision) map[string]types.AttributeValue {
+	offers := make([]types.AttributeValue, len(d.Offers))
+	for i, o := range d.Offers {
+		offers[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"actionId":    str(o.ActionID),
+			"treatmentId": str(o.TreatmentID),
+			"propensity":  number(o.Propensity),
+			"priority":    number(o.Priority),
+		}}
+	}
+	item := decisionKey(d.DecisionID)
+	item["customerId"] = str(d.CustomerID)
+	item["channel"] = str(d.Channel)
+	item["decidedAt"] = str(d.DecidedAt.UTC().Format(time.RFC3339Nano))
+	item["expiresAt"] = unixSeconds(d.ExpiresAt)
+	item["offers"] = &types.AttributeValueMemberL{Value: offers}
+	if d.Silence != "" {
+		item["silence"] = str(d.Silence)
+	}
+	return item
+}
+
+// GetDecision reads a logged decision; a missing or expired one is decision.ENotFound.
+// DynamoDB deletes expired items lazily, so expiry is checked here too.
+func (s *Store) GetDecision(ctx context.Context, id string, now time.Time) (decision.LoggedDecision, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.tables.Decisions, Key: decisionKey(id)})
+	if err != nil {
+		return decision.LoggedDecision{}, fmt.Errorf("get decision %s: %w", id, err)
+	}
+	expires := time.Unix(int64(getNumber(out.Item, "expiresAt")), 0)
+	if out.Item == nil || now.After(expires) {
+		return decision.LoggedDecision{}, decision.Errorf(decision.ENotFound, "decision %s is unknown or older than the attribution window", id)
+	}
+	d := decision.LoggedDecision{
+		DecisionID: id,
+		CustomerID: getString(out.Item, "customerId"),
+		Channel:    getString(out.Item, "channel"),
+		DecidedAt:  getTime(out.Item, "decidedAt"),
+		ExpiresAt:  expires,
+		Silence:    getString(out.Item, "silence"),
+	}
+	if list, ok := out.Item["offers"].(*types.AttributeValueMemberL); ok {
+		for _, av := range list.Value {
+			if m, ok := av.(*types.AttributeValueMemberM); ok {
+				d.Offers = append(d.Offers, decision.LoggedOffer{
+					ActionID:    getString(m.Value, "actionId"),
+					TreatmentID: getString(m.Value, "treatmentId"),
+					Propensity:  getNumber(m.Value, "propensity"),
+					Priority:    getNumber(m.Value, "priority"),
+				})
+			}
+		}
+	}
+	return d, nil
+}
+
+// RecordResponse applies a response exactly once. In one transaction it claims the
+// response id (a conditional put that fails if the id was seen), adds the response to
+// its model's counters and appends it to the customer's contact history; so either all
+// three happen or none, and a duplicate changes nothing. It reports whether the
+// response was a duplicate.
+func (s *Store) RecordResponse(ctx context.Context, customerID, responseID string, a decision.Attribution, claimUntil time.Time) (duplicate bool, err error) {
+	claim := map[string]types.AttributeValue{
+		"pk": str("R#" + responseID), "sk": str("R"),
+		"expiresAt": unixSeconds(claimUntil),
+	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName:           &s.tables.Decisions,
+			Item:                claim,
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}},
+		{Put: &types.Put{TableName: &s.tables.Customers, Item: contactItem(customerID, responseID, a.Contact)}},
+	}
+	if a.Delta != (decision.Counts{}) {
+		items = append(items, types.TransactWriteItem{Update: s.addCounts(a.Model, a.Delta, s.shardFor(responseID))})
+	}
+	// Transactions touching the same counter item at the same moment are cancelled
+	// with TransactionConflict; the whole transaction is safe to retry because the
+	// claim makes it apply at most once.
+	for attempt := 0; ; attempt++ {
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		reason := cancellationReason(err)
+		switch {
+		case err == nil:
+			return false, nil
+		case reason == "ConditionalCheckFailed":
+			return true, nil
+		case reason == "TransactionConflict" && attempt < 10:
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return false, err
+			}
+		default:
+			return false, fmt.Errorf("record response %s: %w", responseID, err)
+		}
+	}
+}
+
+// cancellationReason returns the first specific reason a transaction was cancelled
+// for, or "" when err is not a cancellation.
+func cancellationReason(err error) string {
+	var cancelled *types.TransactionCanceledException
+	if !errors.As(err, &cancelled) {
+		return ""
+	}
+	for _, r := range cancelled.CancellationReasons {
+		if code := aws.ToString(r.Code); code != "" && code != "None" {
+			return code
+		}
+	}
+	return ""
+}
+
+// shardFor spreads responses over a model's counter shards. Hashing the response id
+// (rather than picking at random) sends a retried write to the same shard.
+func (s *Store) shardFor(responseID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(responseID))
+	return int(h.Sum32() % uint32(s.shards))
+}
+
+func modelKey(k decision.ModelKey, shard int) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": str("M#" + k.ActionID + "#" + k.Channel),
+		"sk": str("S#" + strconv.Itoa(shard)),
+	}
+}
+
+// addCounts is an atomic ADD on one shard's counters; additions commute, so
+// concurrent writers never lose or double an update.
+func (s *Store) addCounts(k decision.ModelKey, delta decision.Counts, shard int) *types.Update {
+	return &types.Update{
+		TableName:        &s.tables.Models,
+		Key:              modelKey(k, shard),
+		UpdateExpression: aws.String("ADD impressions :i, positives :p SET actionId = :a, channel = :c"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":i": number(delta.Impressions), ":p": number(delta.Positives),
+			":a": str(k.ActionID), ":c": str(k.Channel),
+		},
+	}
+}
+
+// ResponseRecorded reports whether a response id has been claimed.
+func (s *Store) ResponseRecorded(ctx context.Context, responseID string) (bool, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            &s.tables.Decisions,
+		Key:                  map[string]types.AttributeValue{"pk": str("R#" + responseID), "sk": str("R")},
+		ProjectionExpression: aws.String("pk"),
+		ConsistentRead:       aws.Bool(true),
+	})
+	if err != nil {
+		return false, fmt.Errorf("check response %s: %w", responseID, err)
+	}
+	return out.Item != nil, nil
+}

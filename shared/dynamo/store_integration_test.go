@@ -1,0 +1,252 @@
+//go:build integration
+
+package dynamo_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/nextbest/nextbest/infra/localstack"
+	"github.com/nextbest/nextbest/infra/template"
+	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/dynamo"
+	"github.com/nextbest/nextbest/shared/service"
+)
+
+var (
+	_ service.CustomerReader      = (*dynamo.Store)(nil)
+	_ service.CustomerScanner     = (*dynamo.Store)(nil)
+	_ service.DecisionWriter      = (*dynamo.Store)(nil)
+	_ service.DecisionBatchWriter = (*dynamo.Store)(nil)
+	_ service.DecisionReader      = (*dynamo.Store)(nil)
+	_ service.ResponseWriter      = (*dynamo.Store)(nil)
+	_ service.ResponseChecker     = (*dynamo.Store)(nil)
+	_ service.CatalogSource       = (*dynamo.Store)(nil)
+	_ service.ModelSource         = (*dynamo.Store)(nil)
+)
+
+var (
+	ddb       *dynamodb.Client
+	resources *template.Resources
+)
+
+// TestMain starts DynamoDB Local and the SQS server once and creates the tables from
+// template.yaml; each test uses its own table prefix so tests do not share state.
+func TestMain(m *testing.M) {
+	os.Exit(runWithStack(m))
+}
+
+func runWithStack(m *testing.M) int {
+	ctx := context.Background()
+	stack, err := localstack.Start(ctx, localstack.Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start local stack:", err)
+		return 1
+	}
+	defer stack.Close()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ddb = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(stack.DynamoDBEndpoint) })
+	sq := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = aws.String(stack.SQSEndpoint) })
+	tpl, err := template.Load("../../template.yaml")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if resources, err = template.Provision(ctx, ddb, sq, tpl, "it-"); err != nil {
+		fmt.Fprintln(os.Stderr, "provision:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+func newStore() *dynamo.Store {
+	return dynamo.New(ddb, dynamo.Tables{
+		Customers: resources.Tables["CustomersTable"], Decisions: resources.Tables["DecisionsTable"],
+		Models: resources.Tables["ModelsTable"], Catalog: resources.Tables["CatalogTable"],
+	})
+}
+
+var now = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func TestProfileAndRecentHistoryInOneQuery(t *testing.T) {
+	ctx := context.Background()
+	s := newStore()
+	p := decision.Profile{
+		CustomerID: "P1", Known: true, TimeZone: "Europe/Paris",
+		Attributes: map[string]any{"firstName": "Ada", "tenureMonths": 36.0, "productsHeld": []any{"mobile", "tv"}, "openComplaint": false,
+			"address": map[string]any{"city": "Lyon"}},
+		Consents: map[string]bool{"email": true, "sms": false},
+		History: []decision.ContactEvent{
+			{At: now.Add(-2 * time.Hour), Kind: decision.KindImpression, ActionID: "a1", Channel: "email"},
+			{At: now.Add(-20 * 24 * time.Hour), Kind: decision.KindImpression, ActionID: "a2", Channel: "sms"},
+		},
+	}
+	if err := s.PutProfiles(ctx, []decision.Profile{p}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LoadCustomer(ctx, "P1", now.Add(-7*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Known || got.TimeZone != p.TimeZone || fmt.Sprint(got.Attributes) != fmt.Sprint(p.Attributes) || fmt.Sprint(got.Consents) != fmt.Sprint(p.Consents) {
+		t.Errorf("LoadCustomer(P1) = %+v, want %+v", got, p)
+	}
+	if len(got.History) != 1 || got.History[0].ActionID != "a1" || !got.History[0].At.Equal(p.History[0].At) {
+		t.Errorf("LoadCustomer(P1).History = %+v, want only the contact of the last 7 days", got.History)
+	}
+	unknown, err := s.LoadCustomer(ctx, "nobody", now)
+	if err != nil || unknown.Known {
+		t.Errorf("LoadCustomer(nobody) = %+v, %v; want an unknown profile and no error", unknown, err)
+	}
+}
+
+func TestDecisionLog(t *testing.T) {
+	ctx := context.Background()
+	s := newStore()
+	d := decision.LoggedDecision{DecisionID: "L1", CustomerID: "C1", Channel: "web", DecidedAt: now, ExpiresAt: now.Add(time.Hour),
+		Offers: []decision.LoggedOffer{{ActionID: "a1", TreatmentID: "t1", Propensity: 0.25, Priority: 3}}}
+	if err := s.PutDecision(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		id       string
+		at       time.Time
+		wantCode string
+	}{
+		{"logged", "L1", now, ""},
+		{"unknown", "L2", now, decision.ENotFound},
+		{"expired but not yet removed by TTL", "L1", now.Add(2 * time.Hour), decision.ENotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.GetDecision(ctx, tt.id, tt.at)
+			if tt.wantCode != "" {
+				if decision.ErrorCode(err) != tt.wantCode {
+					t.Errorf("GetDecision(%s) error = %v, want %s", tt.id, err, tt.wantCode)
+				}
+				return
+			}
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(d) {
+				t.Errorf("GetDecision(%s) = %+v, %v; want %+v", tt.id, got, err, d)
+			}
+		})
+	}
+}
+
+func TestCatalogPublishAndLoad(t *testing.T) {
+	ctx := context.Background()
+	s := newStore()
+	source, err := os.ReadFile("../decision/testdata/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := s.PublishCatalog(ctx, source, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := s.PublishCatalog(ctx, source, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := s.LiveCatalogVersion(ctx)
+	if err != nil || live != v2 || v1 == v2 {
+		t.Errorf("after two publishes: versions %s, %s; live %s, %v; want distinct versions with the second live", v1, v2, live, err)
+	}
+	c, err := s.LoadCatalog(ctx)
+	if err != nil || c.Version != v2 || c.ActionCount() != 4 {
+		t.Errorf("LoadCatalog = version %v with %d actions, %v; want version %s with 4", c.Version, c.ActionCount(), err, v2)
+	}
+}
+
+// TestConcurrentResponsesAreExact has many writers record responses at once, one in
+// ten being a retry of the writer's previous response (same response id); the model's
+// counters must come out exact: nothing lost under contention, no retry counted twice.
+func TestConcurrentResponsesAreExact(t *testing.T) {
+	writers, perWriter := 32, 1000
+	if testing.Short() {
+		perWriter = 50
+	}
+	ctx := context.Background()
+	s := newStore()
+	key := decision.ModelKey{ActionID: "hot-action", Channel: "web"}
+
+	type send struct {
+		id       string
+		positive bool
+	}
+	plans := make([][]send, writers)
+	var want decision.Counts
+	for w := range writers {
+		for i := range perWriter {
+			if i%10 == 9 {
+				plans[w] = append(plans[w], plans[w][i-1]) // a retry
+				continue
+			}
+			snd := send{id: fmt.Sprintf("w%d-r%d", w, i), positive: i%3 == 0}
+			plans[w] = append(plans[w], snd)
+			want.Impressions++
+			if snd.positive {
+				want.Positives++
+			}
+		}
+	}
+
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	duplicates := make([]int, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, snd := range plans[w] {
+				a := decision.Attribution{Model: key, Delta: decision.Counts{Impressions: 1},
+					Contact: decision.ContactEvent{At: now, Kind: decision.KindImpression, ActionID: key.ActionID, Channel: "web"}}
+				if snd.positive {
+					a.Delta.Positives = 1
+				}
+				dup, err := s.RecordResponse(ctx, fmt.Sprintf("W%d", w), snd.id, a, now.Add(time.Hour))
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				if dup {
+					duplicates[w]++
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	totalDuplicates := 0
+	for w := range writers {
+		if errs[w] != nil {
+			t.Fatalf("writer %d: RecordResponse: %v", w, errs[w])
+		}
+		totalDuplicates += duplicates[w]
+	}
+	models, err := s.LoadModels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := models.Counts(key); got != want {
+		t.Errorf("after %d writers × %d responses with 10%% retries: counts = %+v, want %+v", writers, perWriter, got, want)
+	}
+	if wantDup := writers * perWriter / 10; totalDuplicates != wantDup {
+		t.Errorf("RecordResponse reported %d duplicates, want %d", totalDuplicates, wantDup)
+	}
+}

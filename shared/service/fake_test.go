@@ -1,0 +1,176 @@
+package service_test
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/service"
+)
+
+// memStore is an in-memory stand-in for the DynamoDB store, satisfying every store
+// interface of the service package.
+type memStore struct {
+	mu        sync.Mutex
+	catalog   *decision.Catalog
+	profiles  map[string]decision.Profile
+	decisions map[string]decision.LoggedDecision
+	claims    map[string]bool
+	counts    map[decision.ModelKey]decision.Counts
+	queued    map[string][]service.OutboundMessage
+	failLoad  error
+}
+
+var (
+	_ service.CustomerReader      = (*memStore)(nil)
+	_ service.CustomerScanner     = (*memStore)(nil)
+	_ service.DecisionWriter      = (*memStore)(nil)
+	_ service.DecisionBatchWriter = (*memStore)(nil)
+	_ service.DecisionReader      = (*memStore)(nil)
+	_ service.ResponseWriter      = (*memStore)(nil)
+	_ service.ResponseChecker     = (*memStore)(nil)
+	_ service.CatalogSource       = (*memStore)(nil)
+	_ service.ModelSource         = (*memStore)(nil)
+	_ service.Outbox              = (*memStore)(nil)
+)
+
+func newMemStore(t *testing.T, profiles ...decision.Profile) *memStore {
+	t.Helper()
+	data, err := os.ReadFile("../decision/testdata/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := decision.ParseCatalog("catalog.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Version = "1"
+	s := &memStore{catalog: c, profiles: map[string]decision.Profile{}, decisions: map[string]decision.LoggedDecision{},
+		claims: map[string]bool{}, counts: map[decision.ModelKey]decision.Counts{}, queued: map[string][]service.OutboundMessage{}}
+	for _, p := range profiles {
+		s.profiles[p.CustomerID] = p
+	}
+	return s
+}
+
+func (s *memStore) LoadCustomer(_ context.Context, id string, since time.Time) (decision.Profile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.profiles[id]
+	if !ok {
+		return decision.Profile{CustomerID: id}, nil
+	}
+	var recent []decision.ContactEvent
+	for _, e := range p.History {
+		if !e.At.Before(since) {
+			recent = append(recent, e)
+		}
+	}
+	p.History = recent
+	return p, nil
+}
+
+func (s *memStore) ScanCustomers(ctx context.Context, segment, total int, since time.Time, fn func(decision.Profile) error) error {
+	s.mu.Lock()
+	var ids []string
+	for id := range s.profiles {
+		if int(id[len(id)-1])%total == segment {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		p, _ := s.LoadCustomer(ctx, id, since)
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *memStore) PutDecision(_ context.Context, d decision.LoggedDecision) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.decisions[d.DecisionID] = d
+	return nil
+}
+
+func (s *memStore) PutDecisions(ctx context.Context, ds []decision.LoggedDecision) error {
+	for _, d := range ds {
+		_ = s.PutDecision(ctx, d)
+	}
+	return nil
+}
+
+func (s *memStore) GetDecision(_ context.Context, id string, now time.Time) (decision.LoggedDecision, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.decisions[id]
+	if !ok || now.After(d.ExpiresAt) {
+		return decision.LoggedDecision{}, decision.Errorf(decision.ENotFound, "decision %s is unknown", id)
+	}
+	return d, nil
+}
+
+func (s *memStore) RecordResponse(_ context.Context, customerID, responseID string, a decision.Attribution, _ time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.claims[responseID] {
+		return true, nil
+	}
+	s.claims[responseID] = true
+	s.counts[a.Model] = s.counts[a.Model].Add(a.Delta)
+	p := s.profiles[customerID]
+	p.History = append(p.History, a.Contact)
+	s.profiles[customerID] = p
+	return false, nil
+}
+
+func (s *memStore) ResponseRecorded(_ context.Context, responseID string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.claims[responseID], nil
+}
+
+func (s *memStore) LiveCatalogVersion(context.Context) (string, error) {
+	return s.catalog.Version, s.failLoad
+}
+func (s *memStore) LoadCatalog(context.Context) (*decision.Catalog, error) {
+	return s.catalog, s.failLoad
+}
+
+func (s *memStore) LoadModels(context.Context) (*decision.Models, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	copied := make(map[decision.ModelKey]decision.Counts, len(s.counts))
+	for k, v := range s.counts {
+		copied[k] = v
+	}
+	return decision.NewModels(copied), s.failLoad
+}
+
+func (s *memStore) Enqueue(_ context.Context, channel string, msgs []service.OutboundMessage) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queued[channel] = append(s.queued[channel], msgs...)
+	return nil
+}
+
+// clock is a settable test clock.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func profile(id string, consents ...string) decision.Profile {
+	p := decision.Profile{CustomerID: id, Known: true, Consents: map[string]bool{},
+		Attributes: map[string]any{"firstName": "Ada", "tenureMonths": 36.0, "productsHeld": []any{"mobile"}}}
+	for _, ch := range consents {
+		p.Consents[ch] = true
+	}
+	return p
+}
