@@ -23,8 +23,11 @@ import (
 
 // Options configure a local environment.
 type Options struct {
-	// Root is the repository root; template.yaml, bin/ and .cache/ are found under it.
+	// Root is the repository root; template.yaml and .cache/ are found under it.
 	Root string
+	// BinDir holds the bootstraps, one folder per function as `make build` lays them
+	// out (bin/decide/bootstrap); it defaults to <Root>/bin.
+	BinDir string
 	// Prefix names the physical tables and queues.
 	Prefix string
 	// FunctionEnv is added to every function's environment (for example a shorter
@@ -57,6 +60,9 @@ func Up(ctx context.Context, opts Options) (env *Env, err error) {
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = "nextbest-local-"
+	}
+	if opts.BinDir == "" {
+		opts.BinDir = filepath.Join(opts.Root, "bin")
 	}
 	if opts.Progress == nil {
 		opts.Progress = func(string, ...any) {}
@@ -107,15 +113,15 @@ func (e *Env) connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}
-	e.DynamoDB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(e.Stack.DynamoDBEndpoint) })
+	e.DynamoDB = dynamo.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(e.Stack.DynamoDBEndpoint) })
 	e.SQS = awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = aws.String(e.Stack.SQSEndpoint) })
 	return nil
 }
 
-// BootstrapPath is where `make build` puts a function's binary: DecideFunction →
-// bin/decide/bootstrap.
-func BootstrapPath(root, logicalID string) string {
-	return filepath.Join(root, "bin", kebab(strings.TrimSuffix(logicalID, "Function")), "bootstrap")
+// FunctionDir is the folder of a function's main package under functions/, and of its
+// bootstrap under bin/: DecideFunction → decide.
+func FunctionDir(logicalID string) string {
+	return kebab(strings.TrimSuffix(logicalID, "Function"))
 }
 
 func kebab(s string) string {
@@ -148,7 +154,7 @@ func (e *Env) startFunctions(ctx context.Context) error {
 		for k, v := range e.opts.FunctionEnv {
 			fnEnv[k] = v
 		}
-		bootstrap := BootstrapPath(e.opts.Root, id)
+		bootstrap := filepath.Join(e.opts.BinDir, FunctionDir(id), "bootstrap")
 		if _, err := os.Stat(bootstrap); err != nil {
 			return fmt.Errorf("%s: %w (run `make build` first)", id, err)
 		}

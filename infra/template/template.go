@@ -290,18 +290,18 @@ func (t *Template) resolve(v any, r *Resources, params map[string]string) (strin
 		case "AWS::SQS::Queue":
 			physical = r.QueueURLs
 		default:
-			return "", fmt.Errorf("Ref %s: resources of type %v are not provisioned locally", target, res["Type"])
+			return "", fmt.Errorf("reference to %s: resources of type %v are not provisioned locally", target, res["Type"])
 		}
 		val, ok := physical[target]
 		if !ok {
-			return "", fmt.Errorf("Ref %s: resource was not provisioned", target)
+			return "", fmt.Errorf("reference to %s: resource was not provisioned", target)
 		}
 		return val, nil
 	}
 	if val, given := params[target]; given {
 		return val, nil
 	}
-	return "", fmt.Errorf("Ref %s: no such parameter or resource in the template", target)
+	return "", fmt.Errorf("reference to %s: no such parameter or resource in the template", target)
 }
 
 // parameter returns the declaration of a template parameter.

@@ -334,11 +334,11 @@ Resources:
 		r     *Resources
 		want  string
 	}{
-		{"!Ref Missing", projectResources, "Ref Missing: no such parameter or resource"},
+		{"!Ref Missing", projectResources, "reference to Missing: no such parameter or resource"},
 		{"!Ref Secret", projectResources, "parameter Secret has no Default"},
 		{"!Ref Other", projectResources, "AWS::SNS::Topic are not provisioned locally"},
-		{"!Ref Tbl", &Resources{}, "Ref Tbl: resource was not provisioned"},
-		{"!Ref Tbl", nil, "Ref Tbl: resource was not provisioned"},
+		{"!Ref Tbl", &Resources{}, "reference to Tbl: resource was not provisioned"},
+		{"!Ref Tbl", nil, "reference to Tbl: resource was not provisioned"},
 		{"!Sub '${Tbl}-x'", projectResources, "intrinsic Fn::Sub is not supported"},
 		{"!GetAtt Tbl.Arn", projectResources, "intrinsic Fn::GetAtt is not supported"},
 		{"[a, b]", projectResources, "neither a literal nor an intrinsic"},

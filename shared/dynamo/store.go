@@ -22,6 +22,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
@@ -77,4 +78,15 @@ func TablesFromEnv(env map[string]string) Tables {
 		Customers: env["CUSTOMERS_TABLE"], Decisions: env["DECISIONS_TABLE"],
 		Models: env["MODELS_TABLE"], Catalog: env["CATALOG_TABLE"],
 	}
+}
+
+// NewClient builds a DynamoDB client. It turns off the SDK's response CRC32 check:
+// DynamoDB (and DynamoDB Local) send no checksum header on error responses, and the
+// SDK then logs a spurious "failed to close HTTP response body" warning on every
+// conditional-check failure, which is how duplicates are detected here
+// (aws/aws-sdk-go-v2 issue 3545). TLS already protects responses in transit.
+func NewClient(cfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		o.DisableValidateResponseChecksum = true
+	}}, optFns...)...)
 }

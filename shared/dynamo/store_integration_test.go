@@ -60,7 +60,7 @@ func runWithStack(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ddb = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(stack.DynamoDBEndpoint) })
+	ddb = dynamo.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(stack.DynamoDBEndpoint) })
 	sq := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = aws.String(stack.SQSEndpoint) })
 	tpl, err := template.Load("../../template.yaml")
 	if err != nil {

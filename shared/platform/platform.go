@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
@@ -116,7 +115,7 @@ func Load(ctx context.Context, extraEnv ...string) (*Deps, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := dynamo.New(dynamodb.NewFromConfig(cfg), dynamo.TablesFromEnv(env))
+	store := dynamo.New(dynamo.NewClient(cfg), dynamo.TablesFromEnv(env))
 	return &Deps{
 		AWS:     cfg,
 		Env:     env,
