@@ -1,0 +1,66 @@
+package adaptive
+
+import (
+	"math"
+	"testing"
+)
+
+func TestGroupAUC(t *testing.T) {
+	byRate := func(c counts) float64 { return c.pos / c.n() }
+	tests := []struct {
+		name   string
+		groups []counts
+		want   float64
+	}{
+		{"perfect separation", []counts{{pos: 0, neg: 10}, {pos: 5, neg: 0}}, 1},
+		{"no information", []counts{{pos: 2, neg: 8}, {pos: 2, neg: 8}}, 0.5},
+		// Ranked ascending: A (1/4 rate 0.2) then B (3/1 rate 0.75). Pairs: positives of B beat
+		// the 4 negatives of A: 3*4 = 12; ties inside A: 0.5*1*4 = 2; inside B: 0.5*3*1 = 1.5.
+		// Total (12+2+1.5) / (4*5) = 0.775.
+		{"known table", []counts{{pos: 3, neg: 1}, {pos: 1, neg: 4}}, 0.775},
+		{"no positives", []counts{{pos: 0, neg: 3}}, 0.5},
+		{"empty groups ignored", []counts{{}, {pos: 0, neg: 10}, {}, {pos: 5, neg: 0}}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := groupAUC(tt.groups, byRate); math.Abs(got-tt.want) > 1e-12 {
+				t.Errorf("groupAUC(%v) = %v, want %v", tt.groups, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUselessPredictorIsInactivated(t *testing.T) {
+	cfg := Config{Predictors: []Predictor{
+		{Name: "useful", Kind: Symbolic},
+		{Name: "noise", Kind: Symbolic},
+	}}
+	m := mustModel(t, cfg)
+	// "useful" decides the outcome; "noise" cycles independently of it.
+	for i := range 1000 {
+		useful := []string{"a", "b"}[i%2]
+		noise := []string{"x", "y", "z"}[i/2%3]
+		positive := useful == "a" && i%4 == 0
+		m.Apply(m.Update([]Value{Symbol(useful), Symbol(noise)}, positive, epoch))
+	}
+	want := map[string]bool{"useful": true, "noise": false}
+	for _, st := range m.Snapshot(epoch).Predictors() {
+		if st.Active != want[st.Name] {
+			t.Errorf("predictor %s: Active = %v (AUC %.3f), want %v", st.Name, st.Active, st.AUC, want[st.Name])
+		}
+	}
+	expl := m.Snapshot(epoch).Explain([]Value{Symbol("a"), Symbol("x")}, nil)
+	if len(expl) != 1 || expl[0].Predictor != "useful" {
+		t.Errorf("Explain = %+v, want only the useful predictor", expl)
+	}
+}
+
+func TestPredictorNotInactivatedWithoutEvidence(t *testing.T) {
+	m := mustModel(t, Config{Predictors: []Predictor{{Name: "noise", Kind: Symbolic}}})
+	for i := range 50 {
+		m.Apply(m.Update([]Value{Symbol("x")}, i%5 == 0, epoch))
+	}
+	if st := m.Snapshot(epoch).Predictors()[0]; !st.Active {
+		t.Errorf("predictor with %v responses: Active = false, want true until %v responses", st.Evidence, DefaultMinEvidenceToInactivate)
+	}
+}

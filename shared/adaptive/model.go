@@ -1,0 +1,96 @@
+package adaptive
+
+import (
+	"math"
+	"strconv"
+	"time"
+)
+
+// Model is one adaptive model: its definition, its counters and a cached Snapshot compiled
+// from them. It is not safe for concurrent use; concurrent writers each compute Deltas and a
+// store sums them (see the package documentation).
+type Model struct {
+	cfg   Config
+	state *State
+	// snap is the compiled view of state at snapBucket; nil once state has changed.
+	snap       *Snapshot
+	snapBucket int64
+}
+
+// New returns a model for the config, starting from state (nil for an empty one).
+func New(cfg Config, state *State) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if state == nil {
+		state = NewState()
+	}
+	return &Model{cfg: cfg.withDefaults(), state: state}, nil
+}
+
+// Config returns the model's config, defaults filled in.
+func (m *Model) Config() Config { return m.cfg }
+
+// State returns the model's counters.
+func (m *Model) State() *State { return m.state }
+
+// Update returns the counters to add for one response (positive or not) of a customer whose
+// predictor values are x, at time at. It does not change the model: pass the Delta to Apply, or
+// to a store that ADDs it. The calibration counter uses the score the model gives x now, before
+// learning from it.
+func (m *Model) Update(x []Value, positive bool, at time.Time) Delta {
+	bucket := m.cfg.Memory.bucketOf(at)
+	raw := m.Snapshot(at).rawContribution(x)
+	d := make(Delta, 0, len(m.cfg.Predictors)+2)
+	d = append(d, Increment{Key: Key{Bucket: bucket, Predictor: totalName, Positive: positive}, N: 1})
+	for i, p := range m.cfg.Predictors {
+		d = append(d, Increment{
+			Key: Key{Bucket: bucket, Predictor: p.Name, Positive: positive, Bin: binID(p, valueAt(x, i))},
+			N:   1,
+		})
+	}
+	d = append(d, Increment{
+		Key: Key{Bucket: bucket, Predictor: calibrationName, Positive: positive, Bin: strconv.Itoa(calibrationBin(raw))},
+		N:   1,
+	})
+	return d
+}
+
+// Apply adds a delta to the model's counters.
+func (m *Model) Apply(d Delta) {
+	m.state.Apply(d)
+	m.snap = nil
+}
+
+// Snapshot returns the model compiled for scoring at time at. It is cached until the next
+// Apply or until at falls in another time bucket.
+func (m *Model) Snapshot(at time.Time) *Snapshot {
+	bucket := m.cfg.Memory.bucketOf(at)
+	if m.snap == nil || m.snapBucket != bucket {
+		m.snap = compile(m.cfg, m.state, bucket)
+		m.snapBucket = bucket
+	}
+	return m.snap
+}
+
+// valueAt returns x[i], or a missing value when x is shorter than the predictor list.
+func valueAt(x []Value, i int) Value {
+	if i < len(x) {
+		return x[i]
+	}
+	return Missing()
+}
+
+// binID returns the bin a value is counted in, as it appears in counter keys.
+func binID(p Predictor, v Value) string {
+	if p.Kind == Symbolic {
+		return v.Symbol
+	}
+	if math.IsNaN(v.Number) {
+		return missingBin
+	}
+	return strconv.Itoa(fineBin(p.Bins, v.Number))
+}
+
+// missingBin is the bin of a missing numeric value.
+const missingBin = "na"
