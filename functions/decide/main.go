@@ -19,6 +19,11 @@ func main() {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
 	}
+	budget, err := platform.Duration("DYNAMODB_BUDGET", service.DefaultBudget)
+	if err != nil {
+		logger.Error("start-up failed", "error", err)
+		os.Exit(1)
+	}
 	h := &handler{log: logger, decider: &service.Decider{
 		Catalog:   deps.Catalog,
 		Models:    deps.Models,
@@ -26,6 +31,8 @@ func main() {
 		Log:       deps.Store,
 		Now:       time.Now,
 		NewID:     service.NewID,
+		Budget:    budget,
+		Logger:    logger,
 	}}
 	lambda.Start(h.handle)
 }

@@ -263,8 +263,11 @@ func TestOutboundPath(t *testing.T) {
 	if n := totalDepth(t); n != summary.Planned {
 		t.Errorf("after the run the queues hold %d messages, want the %d planned", n, summary.Planned)
 	}
-	if got := countItems(t, "DecisionsTable", "D#run-20261123T0600Z-"); got != summary.Planned {
-		t.Errorf("the run logged %d decisions, want %d", got, summary.Planned)
+	// Every planned send is logged, and so is every held-out customer of the silence
+	// control group, whose outcomes are the baseline for lift.
+	wantLogged := summary.Planned + summary.Silences[decision.SilenceControlGroup]
+	if got := countItems(t, "DecisionsTable", "D#run-20261123T0600Z-"); got != wantLogged {
+		t.Errorf("the run logged %d decisions, want %d", got, wantLogged)
 	}
 
 	// The sample SQS event: one valid message for the fixture customer, one malformed.

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+	// The zone database is embedded so that quiet hours work on Lambda images that
+	// ship without one.
+	_ "time/tzdata"
 
 	"gopkg.in/yaml.v3"
 )
@@ -27,6 +31,7 @@ type Catalog struct {
 
 	actions  []*compiledAction
 	channels map[string]Channel
+	zones    sync.Map // time-zone name → *time.Location
 }
 
 // Channel is a way of reaching customers. Outbound channels (email, sms, push) are
@@ -40,6 +45,9 @@ type Channel struct {
 	// "text", an e-mail "subject" and "body"), so a treatment a channel app cannot show
 	// is caught at publish time.
 	Content []string `yaml:"content"`
+	// Limits caps how many actions one request may get on a placement (a hero banner
+	// shows one), whatever limit the caller asks for.
+	Limits map[string]int `yaml:"limits"`
 }
 
 // Settings tune arbitration and contact pressure for the whole catalog.
@@ -59,6 +67,59 @@ type Settings struct {
 	// DecisionRetention is how long the decision log keeps a decision, which is also
 	// how late a response can still be attributed to it.
 	DecisionRetention Duration `yaml:"decisionRetention"`
+	// Suppression stops offering an action that a customer keeps ignoring or has
+	// rejected; an action may override it.
+	Suppression Suppression `yaml:"suppression"`
+	// QuietHours forbid outbound contacts at night in the customer's time zone.
+	QuietHours *QuietHours `yaml:"quietHours"`
+	// DefaultTimeZone is used for customers whose profile has none.
+	DefaultTimeZone string `yaml:"defaultTimeZone"`
+	// ContextWeights raise or lower actions' priority in some contexts.
+	ContextWeights []ContextWeight `yaml:"contextWeights"`
+	// ControlGroups hold out a share of customers to measure what decisions add.
+	ControlGroups ControlGroups `yaml:"controlGroups"`
+}
+
+// Suppression is a per-action contact policy. An action is suppressed for a customer
+// after AfterImpressions impressions in the Within window with no response since the
+// last of them, or for AfterReject after the customer rejected it. Zero values turn
+// each rule off.
+type Suppression struct {
+	AfterImpressions int      `yaml:"afterImpressions"`
+	Within           Duration `yaml:"within"`
+	AfterReject      Duration `yaml:"afterReject"`
+}
+
+// QuietHours is a daily window, in the customer's local time, when outbound channels
+// stay silent; Start after End wraps over midnight ("21:00" to "08:00").
+type QuietHours struct {
+	Start string `yaml:"start"`
+	End   string `yaml:"end"`
+
+	start, end int // minutes after midnight
+}
+
+// ContextWeight multiplies the priority of the actions it selects when its rule holds:
+// for example weight 2 on the Retention issue when `context.intent == "cancel"`. An
+// empty selector selects every action.
+type ContextWeight struct {
+	When   string  `yaml:"when"`
+	Issue  string  `yaml:"issue"`
+	Group  string  `yaml:"group"`
+	Action string  `yaml:"action"`
+	Weight float64 `yaml:"weight"`
+
+	rule compiledRule
+}
+
+// ControlGroups are the shares of customers held out, chosen by a hash of the
+// customer id and Salt, so a customer stays in the same group on every channel and
+// every day until the salt changes. The random group gets a random eligible action
+// instead of the best one; the silence group gets nothing.
+type ControlGroups struct {
+	RandomShare  float64 `yaml:"randomShare"`
+	SilenceShare float64 `yaml:"silenceShare"`
+	Salt         string  `yaml:"salt"`
 }
 
 // Prior is a Beta prior on an action's response rate, stated as a base rate and a
@@ -97,10 +158,12 @@ type Issue struct {
 // Group gathers related actions, such as Mobile plans; at most one action of a group
 // is offered in one decision.
 type Group struct {
-	ID      string   `yaml:"id"`
-	Name    string   `yaml:"name"`
-	Rules   Rules    `yaml:",inline"`
-	Actions []Action `yaml:"actions"`
+	ID    string `yaml:"id"`
+	Name  string `yaml:"name"`
+	Rules Rules  `yaml:",inline"`
+	// MaxActions allows more than one of the group's actions in one decision.
+	MaxActions int      `yaml:"maxActions"`
+	Actions    []Action `yaml:"actions"`
 }
 
 // Action is something the brand can do for a customer.
@@ -114,9 +177,11 @@ type Action struct {
 	// Prior overrides the catalog's prior for this action.
 	Prior *Prior `yaml:"prior"`
 	// SuccessOutcomes overrides the catalog's success outcomes for this action.
-	SuccessOutcomes []string    `yaml:"successOutcomes"`
-	Rules           Rules       `yaml:",inline"`
-	Treatments      []Treatment `yaml:"treatments"`
+	SuccessOutcomes []string `yaml:"successOutcomes"`
+	// Suppression overrides the catalog's suppression policy for this action.
+	Suppression *Suppression `yaml:"suppression"`
+	Rules       Rules        `yaml:",inline"`
+	Treatments  []Treatment  `yaml:"treatments"`
 }
 
 // Treatment is the content of an action on one channel (and optionally only on some
@@ -164,6 +229,9 @@ func (c *Catalog) applyDefaults() {
 	if c.Settings.DecisionRetention == 0 {
 		c.Settings.DecisionRetention = Duration(30 * 24 * time.Hour)
 	}
+	if c.Settings.DefaultTimeZone == "" {
+		c.Settings.DefaultTimeZone = "UTC"
+	}
 }
 
 // compile checks the whole catalog and prepares the flat list of actions that
@@ -206,6 +274,8 @@ func (c *Catalog) compile() error {
 		}
 	}
 
+	errs = append(errs, c.compileSettings()...)
+
 	ids := map[string]string{} // every id in the hierarchy → what declared it
 	claim := func(kind, id string) {
 		if id == "" {
@@ -242,12 +312,18 @@ func (c *Catalog) compile() error {
 					continue
 				}
 				ca.rules = slices.Concat(issueRules, groupRules, ca.rules)
+				ca.groupMax = max(group.MaxActions, 1)
 				c.actions = append(c.actions, ca)
 			}
 		}
 	}
 	if len(c.actions) == 0 && len(errs) == 0 {
 		fail("no actions declared")
+	}
+	for i, w := range c.Settings.ContextWeights {
+		if sel := w.selector(); sel != "" && ids[sel] == "" {
+			fail("settings.contextWeights[%d]: %s does not exist", i, w.selectorName())
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -264,6 +340,13 @@ func (c *Catalog) compileAction(issue *Issue, group *Group, a *Action) (*compile
 	}
 	if a.Value < 0 {
 		errs = append(errs, fmt.Errorf("value must be ≥ 0, got %v", a.Value))
+	}
+	ca.suppression = c.Settings.Suppression
+	if a.Suppression != nil {
+		ca.suppression = *a.Suppression
+	}
+	if ca.suppression.AfterImpressions > 0 && ca.suppression.Within <= 0 {
+		errs = append(errs, fmt.Errorf("suppression: afterImpressions needs a window (within)"))
 	}
 	if a.Prior != nil {
 		ca.prior = *a.Prior
@@ -365,9 +448,11 @@ func (c *Catalog) IsSuccess(actionID, outcome string) bool {
 type compiledAction struct {
 	*Action
 	issue, group string
+	groupMax     int
 	lever        float64
 	prior        Prior
 	success      []string
+	suppression  Suppression
 	rules        []compiledRule
 	treatments   []compiledTreatment
 }

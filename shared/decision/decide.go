@@ -17,8 +17,14 @@ type Decision struct {
 	CatalogVersion string    `json:"catalogVersion"`
 	// KnownCustomer is false when no profile was found and the decision used the
 	// context alone.
-	KnownCustomer bool    `json:"knownCustomer"`
-	Actions       []Offer `json:"actions"`
+	KnownCustomer bool `json:"knownCustomer"`
+	// ControlGroup is "random" or "silence" for customers held out to measure the
+	// engine's lift, and empty otherwise.
+	ControlGroup string `json:"controlGroup,omitempty"`
+	// Degraded is true when a dependency failed and the decision was made from what
+	// the function had in memory (see service.Decider).
+	Degraded bool    `json:"degraded,omitempty"`
+	Actions  []Offer `json:"actions"`
 	// Silence is set when the best answer is to say nothing.
 	Silence *Silence `json:"silence,omitempty"`
 	// Excluded lists, when the request asked to explain, every action that could not
@@ -28,25 +34,35 @@ type Decision struct {
 
 // Offer is one action chosen for the customer, with the figures that made it win.
 type Offer struct {
-	ActionID    string            `json:"actionId"`
-	Issue       string            `json:"issue"`
-	Group       string            `json:"group"`
-	TreatmentID string            `json:"treatmentId"`
-	Content     map[string]string `json:"content"`
-	Propensity  float64           `json:"propensity"`
-	Evidence    float64           `json:"evidence"`
-	Value       float64           `json:"value"`
-	Lever       float64           `json:"lever"`
-	Priority    float64           `json:"priority"`
-	Reasons     []string          `json:"reasons"`
+	ActionID      string            `json:"actionId"`
+	Issue         string            `json:"issue"`
+	Group         string            `json:"group"`
+	TreatmentID   string            `json:"treatmentId"`
+	Content       map[string]string `json:"content"`
+	Propensity    float64           `json:"propensity"`
+	Evidence      float64           `json:"evidence"`
+	Value         float64           `json:"value"`
+	Lever         float64           `json:"lever"`
+	ContextWeight float64           `json:"contextWeight"`
+	Priority      float64           `json:"priority"`
+	Reasons       []string          `json:"reasons"`
 }
 
 // Silence reasons.
 const (
 	SilenceNoConsent       = "no_consent"
+	SilenceQuietHours      = "quiet_hours"
 	SilenceContactCap      = "contact_cap"
 	SilenceNothingEligible = "nothing_eligible"
 	SilenceBelowThreshold  = "below_threshold"
+	SilenceControlGroup    = "control_group"
+	SilenceUnavailable     = "unavailable"
+)
+
+// Control groups.
+const (
+	ControlRandom  = "random"
+	ControlSilence = "silence"
 )
 
 // Silence says why the engine chose to say nothing.
@@ -59,7 +75,7 @@ type Silence struct {
 type Exclusion struct {
 	ActionID string `json:"actionId"`
 	// Policy is the kind of policy: validity, channel, eligibility, applicability,
-	// suitability, threshold, group or limit.
+	// suitability, suppression, threshold, group or limit.
 	Policy string `json:"policy"`
 	Detail string `json:"detail"`
 }
@@ -79,6 +95,7 @@ type candidate struct {
 	action    *compiledAction
 	treatment *compiledTreatment
 	estimate  Estimate
+	weight    float64
 	priority  float64
 }
 
@@ -97,69 +114,130 @@ func (c *Catalog) Decide(in Input) (Decision, error) {
 		DecidedAt:      in.Now,
 		CatalogVersion: c.Version,
 		KnownCustomer:  in.Profile.Known,
+		ControlGroup:   c.controlGroup(req.CustomerID),
 		Actions:        []Offer{},
 	}
 	if s := c.contactPolicy(&in.Profile, req.Channel, in.Now); s != nil {
 		d.Silence = s
 		return d, nil
 	}
-
-	rules := newRuleEvaluator(&in.Profile, &req, in.Now)
-	exclude := func(ca *compiledAction, policy, format string, args ...any) {
-		if req.Explain {
-			d.Excluded = append(d.Excluded, Exclusion{ActionID: ca.ID, Policy: policy, Detail: fmt.Sprintf(format, args...)})
-		}
+	candidates := c.candidates(&d, &req, &in)
+	if len(candidates) == 0 {
+		d.Silence = &Silence{Reason: SilenceNothingEligible, Detail: "no action passes the engagement and contact policies for this customer and channel"}
+		return d, nil
 	}
-	candidates := make([]candidate, 0, len(c.actions))
+	switch d.ControlGroup {
+	case ControlSilence:
+		d.Silence = &Silence{Reason: SilenceControlGroup, Detail: "the customer is in the silence control group, which measures the lift of contacting"}
+		return d, nil
+	case ControlRandom:
+		c.pickRandom(&d, candidates, &req, &in)
+	default:
+		c.pickBest(&d, candidates, &req, &in.Profile)
+	}
+	return d, nil
+}
+
+// candidates applies validity, channel, engagement and suppression policies to every
+// action and scores the survivors.
+func (c *Catalog) candidates(d *Decision, req *Request, in *Input) []candidate {
+	rules := newRuleEvaluator(&in.Profile, req, in.Now)
+	weights := c.activeWeights(rules)
+	out := make([]candidate, 0, len(c.actions))
 	for _, ca := range c.actions {
-		if ca.ValidFrom != nil && in.Now.Before(*ca.ValidFrom) {
-			exclude(ca, "validity", "not valid before %s", ca.ValidFrom.Format(time.RFC3339))
-			continue
-		}
-		if ca.ValidUntil != nil && !in.Now.Before(*ca.ValidUntil) {
-			exclude(ca, "validity", "expired at %s", ca.ValidUntil.Format(time.RFC3339))
-			continue
-		}
-		t := ca.treatmentFor(req.Channel, req.Placement)
-		if t == nil {
-			exclude(ca, "channel", "no treatment for channel %q placement %q", req.Channel, req.Placement)
-			continue
-		}
-		if r, err := firstFailingRule(rules, ca.rules); r != nil {
-			if err != nil {
-				exclude(ca, r.kind, "rule %q could not be evaluated: %v", r.source, err)
-			} else {
-				exclude(ca, r.kind, "rule %q does not hold", r.source)
-			}
+		policy, detail := c.exclusion(ca, rules, req, in)
+		if policy != "" {
+			d.exclude(req, ca, policy, detail)
 			continue
 		}
 		est := estimate(ca.prior, in.Models.Counts(ModelKey{ActionID: ca.ID, Channel: req.Channel}))
-		candidates = append(candidates, candidate{
-			action: ca, treatment: t, estimate: est,
-			priority: est.Propensity * ca.Value * ca.lever,
+		weight := 1.0
+		for _, w := range weights {
+			if w.selects(ca) {
+				weight *= w.Weight
+			}
+		}
+		out = append(out, candidate{
+			action: ca, treatment: ca.treatmentFor(req.Channel, req.Placement), estimate: est, weight: weight,
+			priority: est.Propensity * weight * ca.Value * ca.lever,
 		})
 	}
-	if len(candidates) == 0 {
-		d.Silence = &Silence{Reason: SilenceNothingEligible, Detail: "no action passes the engagement policies for this customer and channel"}
-		return d, nil
-	}
+	return out
+}
 
-	// Rank by priority; ties go to the action declared first, so equal inputs always
-	// give the same answer.
+// exclusion returns the first policy that keeps the action from this customer now,
+// with a detail for explanations, or "" when none does.
+func (c *Catalog) exclusion(ca *compiledAction, rules *ruleEvaluator, req *Request, in *Input) (policy, detail string) {
+	switch {
+	case ca.ValidFrom != nil && in.Now.Before(*ca.ValidFrom):
+		return "validity", "not valid before " + ca.ValidFrom.Format(time.RFC3339)
+	case ca.ValidUntil != nil && !in.Now.Before(*ca.ValidUntil):
+		return "validity", "expired at " + ca.ValidUntil.Format(time.RFC3339)
+	case ca.treatmentFor(req.Channel, req.Placement) == nil:
+		return "channel", fmt.Sprintf("no treatment for channel %q placement %q", req.Channel, req.Placement)
+	}
+	if r, err := firstFailingRule(rules, ca.rules); r != nil {
+		if err != nil {
+			return r.kind, fmt.Sprintf("rule %q could not be evaluated: %v", r.source, err)
+		}
+		return r.kind, fmt.Sprintf("rule %q does not hold", r.source)
+	}
+	if why := ca.suppressed(in.Profile.History, in.Now); why != "" {
+		return "suppression", why
+	}
+	return "", ""
+}
+
+// activeWeights returns the context weights whose condition holds for this request.
+func (c *Catalog) activeWeights(rules *ruleEvaluator) []*ContextWeight {
+	var active []*ContextWeight
+	for i := range c.Settings.ContextWeights {
+		w := &c.Settings.ContextWeights[i]
+		if ok, _ := rules.holds(&w.rule); ok {
+			active = append(active, w)
+		}
+	}
+	return active
+}
+
+func (d *Decision) exclude(req *Request, ca *compiledAction, policy, detail string) {
+	if req.Explain {
+		d.Excluded = append(d.Excluded, Exclusion{ActionID: ca.ID, Policy: policy, Detail: detail})
+	}
+}
+
+// limit is how many actions this request may get: what the caller asked for, capped
+// by the placement's limit.
+func (c *Catalog) limit(req *Request) int {
+	if n, ok := c.channels[req.Channel].Limits[req.Placement]; ok && n < req.Limit {
+		return n
+	}
+	return req.Limit
+}
+
+// pickBest ranks the candidates by priority and keeps the best ones above the silence
+// threshold, within the request's limit and each group's maximum.
+func (c *Catalog) pickBest(d *Decision, candidates []candidate, req *Request, p *Profile) {
+	// Ties go to the action declared first, so equal inputs give the same answer.
 	slices.SortStableFunc(candidates, func(a, b candidate) int { return cmp.Compare(b.priority, a.priority) })
-	usedGroups := map[string]bool{}
+	limit := c.limit(req)
+	perGroup := map[string]int{}
 	for rank, cand := range candidates {
 		ca := cand.action
 		switch {
 		case cand.priority < c.Settings.SilenceThreshold:
-			exclude(ca, "threshold", "priority %.4f is below the silence threshold %.4f", cand.priority, c.Settings.SilenceThreshold)
-		case usedGroups[ca.group]:
-			exclude(ca, "group", "group %q already has a higher-priority action in this decision", ca.group)
-		case len(d.Actions) >= req.Limit:
-			exclude(ca, "limit", "ranked %d of %d; the request asked for %d", rank+1, len(candidates), req.Limit)
+			d.exclude(req, ca, "threshold", fmt.Sprintf("priority %.4f is below the silence threshold %.4f", cand.priority, c.Settings.SilenceThreshold))
+		case perGroup[ca.group] >= ca.groupMax:
+			d.exclude(req, ca, "group", fmt.Sprintf("group %q already has its %d higher-priority action(s) in this decision", ca.group, ca.groupMax))
+		case len(d.Actions) >= limit:
+			d.exclude(req, ca, "limit", fmt.Sprintf("ranked %d of %d; the request may show %d", rank+1, len(candidates), limit))
 		default:
-			usedGroups[ca.group] = true
-			d.Actions = append(d.Actions, c.offer(cand, rank, len(candidates), &in.Profile))
+			perGroup[ca.group]++
+			offer := c.offer(cand, p)
+			offer.Reasons = append(offer.Reasons, fmt.Sprintf(
+				"priority %.4f = propensity × context weight %.2f × value %.2f × lever %.2f, ranked %d of %d eligible",
+				cand.priority, cand.weight, ca.Value, ca.lever, rank+1, len(candidates)))
+			d.Actions = append(d.Actions, offer)
 		}
 	}
 	if len(d.Actions) == 0 {
@@ -167,7 +245,25 @@ func (c *Catalog) Decide(in Input) (Decision, error) {
 		d.Silence = &Silence{Reason: SilenceBelowThreshold, Detail: fmt.Sprintf(
 			"the best action %q has priority %.4f, below the silence threshold %.4f", best.action.ID, best.priority, c.Settings.SilenceThreshold)}
 	}
-	return d, nil
+}
+
+// pickRandom serves the random control group: eligible actions in an order drawn from
+// the decision id, ignoring priorities and the silence threshold, so that comparing
+// this group's outcomes with the others' measures what the ranking adds.
+func (c *Catalog) pickRandom(d *Decision, candidates []candidate, req *Request, in *Input) {
+	shuffle(candidates, in.DecisionID)
+	limit := c.limit(req)
+	perGroup := map[string]int{}
+	for _, cand := range candidates {
+		ca := cand.action
+		if perGroup[ca.group] >= ca.groupMax || len(d.Actions) >= limit {
+			continue
+		}
+		perGroup[ca.group]++
+		offer := c.offer(cand, &in.Profile)
+		offer.Reasons = append(offer.Reasons, "random control group: an eligible action chosen at random, whatever its priority")
+		d.Actions = append(d.Actions, offer)
+	}
 }
 
 func firstFailingRule(e *ruleEvaluator, rules []compiledRule) (*compiledRule, error) {
@@ -180,24 +276,21 @@ func firstFailingRule(e *ruleEvaluator, rules []compiledRule) (*compiledRule, er
 	return nil, nil
 }
 
-func (c *Catalog) offer(cand candidate, rank, of int, p *Profile) Offer {
+func (c *Catalog) offer(cand candidate, p *Profile) Offer {
 	ca := cand.action
 	return Offer{
-		ActionID:    ca.ID,
-		Issue:       ca.issue,
-		Group:       ca.group,
-		TreatmentID: cand.treatment.ID,
-		Content:     cand.treatment.render(p.Attributes),
-		Propensity:  cand.estimate.Propensity,
-		Evidence:    cand.estimate.Evidence,
-		Value:       ca.Value,
-		Lever:       ca.lever,
-		Priority:    cand.priority,
-		Reasons: []string{
-			rulesReason(len(ca.rules)),
-			cand.estimate.reason(ca.prior),
-			fmt.Sprintf("priority %.4f = propensity × value %.2f × lever %.2f, ranked %d of %d eligible", cand.priority, ca.Value, ca.lever, rank+1, of),
-		},
+		ActionID:      ca.ID,
+		Issue:         ca.issue,
+		Group:         ca.group,
+		TreatmentID:   cand.treatment.ID,
+		Content:       cand.treatment.render(p.Attributes),
+		Propensity:    cand.estimate.Propensity,
+		Evidence:      cand.estimate.Evidence,
+		Value:         ca.Value,
+		Lever:         ca.lever,
+		ContextWeight: cand.weight,
+		Priority:      cand.priority,
+		Reasons:       []string{rulesReason(len(ca.rules)), cand.estimate.reason(ca.prior)},
 	}
 }
 

@@ -20,8 +20,9 @@ func (c *Catalog) OutboundChannels() []string {
 // PlanOutbound decides for one customer on every outbound channel and keeps the best
 // single offer across them, so one batch run contacts a customer at most once, on the
 // channel where the best action has the highest priority. When nothing is worth
-// sending, it returns the decision of the first outbound channel, whose Silence says
-// why. decisionID names the resulting decision.
+// sending, it returns the silence that came closest to a send (a customer held out on
+// SMS is reported as held out, even if e-mail lacked consent). decisionID names the
+// resulting decision.
 func (c *Catalog) PlanOutbound(p Profile, models *Models, now time.Time, decisionID string) (Decision, error) {
 	var best Decision
 	found := false
@@ -36,14 +37,31 @@ func (c *Catalog) PlanOutbound(p Profile, models *Models, now time.Time, decisio
 		if err != nil {
 			return Decision{}, fmt.Errorf("plan outbound for %s on %s: %w", p.CustomerID, channel, err)
 		}
-		switch {
-		case !found:
+		if !found || better(d, best) {
 			best, found = d, true
-		case len(d.Actions) > 0 && (len(best.Actions) == 0 || d.Actions[0].Priority > best.Actions[0].Priority):
-			best = d
 		}
 	}
 	return best, nil
+}
+
+// silenceRank orders silences from the furthest from a send to the closest.
+var silenceRank = map[string]int{
+	SilenceNoConsent: 1, SilenceQuietHours: 2, SilenceContactCap: 3,
+	SilenceNothingEligible: 4, SilenceBelowThreshold: 5, SilenceControlGroup: 6,
+}
+
+// better reports whether decision a is a better outbound plan than b: any offer beats
+// silence, a higher-priority offer beats a lower one, and between silences the one
+// closer to a send wins.
+func better(a, b Decision) bool {
+	switch {
+	case len(a.Actions) > 0 && len(b.Actions) > 0:
+		return a.Actions[0].Priority > b.Actions[0].Priority
+	case len(a.Actions) > 0 || len(b.Actions) > 0:
+		return len(a.Actions) > 0
+	default:
+		return silenceRank[a.Silence.Reason] > silenceRank[b.Silence.Reason]
+	}
 }
 
 // CheckContact re-applies the contact policies for a message about to be sent: the

@@ -28,6 +28,9 @@ type LoggedDecision struct {
 	ExpiresAt  time.Time     `json:"expiresAt"`
 	Offers     []LoggedOffer `json:"offers"`
 	Silence    string        `json:"silence,omitempty"`
+	// ControlGroup records the customer's hold-out group, so the outcomes of treated
+	// and held-out customers can be compared.
+	ControlGroup string `json:"controlGroup,omitempty"`
 }
 
 // LoggedOffer is one offered action as logged.
@@ -41,12 +44,13 @@ type LoggedOffer struct {
 // Log returns the decision-log entry of d, kept for the catalog's decision retention.
 func (c *Catalog) Log(d Decision) LoggedDecision {
 	l := LoggedDecision{
-		DecisionID: d.DecisionID,
-		CustomerID: d.CustomerID,
-		Channel:    d.Channel,
-		DecidedAt:  d.DecidedAt,
-		ExpiresAt:  d.DecidedAt.Add(c.Settings.DecisionRetention.Std()),
-		Offers:     make([]LoggedOffer, len(d.Actions)),
+		DecisionID:   d.DecisionID,
+		CustomerID:   d.CustomerID,
+		Channel:      d.Channel,
+		DecidedAt:    d.DecidedAt,
+		ExpiresAt:    d.DecidedAt.Add(c.Settings.DecisionRetention.Std()),
+		Offers:       make([]LoggedOffer, len(d.Actions)),
+		ControlGroup: d.ControlGroup,
 	}
 	for i, o := range d.Actions {
 		l.Offers[i] = LoggedOffer{ActionID: o.ActionID, TreatmentID: o.TreatmentID, Propensity: o.Propensity, Priority: o.Priority}

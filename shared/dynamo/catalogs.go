@@ -62,13 +62,13 @@ func (s *Store) LoadCatalog(ctx context.Context) (*decision.Catalog, error) {
 // validated it. Two publishers racing for the same version number cannot both win:
 // the version item is written only if absent.
 func (s *Store) PublishCatalog(ctx context.Context, source []byte, now time.Time) (string, error) {
-	next := 1
-	if live, err := s.LiveCatalogVersion(ctx); err == nil {
-		n, _ := strconv.Atoi(live)
-		next = n + 1
-	} else if decision.ErrorCode(err) != decision.ENotFound {
+	// Number from the highest version ever published, not from the live one: after a
+	// rollback the live version is older, and its successor number is already taken.
+	highest, err := s.highestCatalogVersion(ctx)
+	if err != nil {
 		return "", err
 	}
+	next := highest + 1
 	version := strconv.Itoa(next)
 	stored := map[string]types.AttributeValue{
 		"version":     str(version),
@@ -80,7 +80,7 @@ func (s *Store) PublishCatalog(ctx context.Context, source []byte, now time.Time
 	for k, v := range stored {
 		versionItem[k], liveItem[k] = v, v
 	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.tables.Catalog, Item: versionItem, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		{Put: &types.Put{TableName: &s.tables.Catalog, Item: liveItem}},
 	}})

@@ -46,6 +46,9 @@ func decisionItem(d decision.LoggedDecision) map[string]types.AttributeValue {
 	if d.Silence != "" {
 		item["silence"] = str(d.Silence)
 	}
+	if d.ControlGroup != "" {
+		item["controlGroup"] = str(d.ControlGroup)
+	}
 	return item
 }
 
@@ -61,12 +64,13 @@ func (s *Store) GetDecision(ctx context.Context, id string, now time.Time) (deci
 		return decision.LoggedDecision{}, decision.Errorf(decision.ENotFound, "decision %s is unknown or older than the attribution window", id)
 	}
 	d := decision.LoggedDecision{
-		DecisionID: id,
-		CustomerID: getString(out.Item, "customerId"),
-		Channel:    getString(out.Item, "channel"),
-		DecidedAt:  getTime(out.Item, "decidedAt"),
-		ExpiresAt:  expires,
-		Silence:    getString(out.Item, "silence"),
+		DecisionID:   id,
+		CustomerID:   getString(out.Item, "customerId"),
+		Channel:      getString(out.Item, "channel"),
+		DecidedAt:    getTime(out.Item, "decidedAt"),
+		ExpiresAt:    expires,
+		Silence:      getString(out.Item, "silence"),
+		ControlGroup: getString(out.Item, "controlGroup"),
 	}
 	if list, ok := out.Item["offers"].(*types.AttributeValueMemberL); ok {
 		for _, av := range list.Value {

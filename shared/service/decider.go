@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nextbest/nextbest/shared/decision"
@@ -63,6 +63,11 @@ func NewModelsSnapshot(src ModelSource, maxAge time.Duration, now func() time.Ti
 	})
 }
 
+// DefaultBudget bounds each DynamoDB call of a decision (the profile read, a cache
+// refresh, the decision-log write). Past it the decision goes on without that call, so
+// decide answers within about three budgets even when DynamoDB hangs.
+const DefaultBudget = 150 * time.Millisecond
+
 // Decider answers decision requests.
 type Decider struct {
 	Catalog   *Snapshot[*decision.Catalog]
@@ -71,34 +76,87 @@ type Decider struct {
 	Log       DecisionWriter
 	Now       func() time.Time
 	NewID     func() string
+	// Budget bounds each DynamoDB call; zero means DefaultBudget.
+	Budget time.Duration
+	// Logger receives the dependency failures a degraded decision hides from callers.
+	Logger *slog.Logger
 }
 
 // Decide validates the request, loads the customer, decides and logs the decision.
+//
+// A dependency blip never becomes an error for the caller. Without a fresh catalog or
+// models the cached ones serve; without any models the priors serve; without the
+// profile the decision is made from the context alone; a failed decision-log write
+// leaves the decision valid but unattributable. Each of these marks the answer
+// "degraded". Only when no catalog was ever loaded is the answer silence
+// ("unavailable"), since without a catalog there is nothing to offer.
 func (s *Decider) Decide(ctx context.Context, req decision.Request) (decision.Decision, error) {
-	catalog, err := s.Catalog.Get(ctx)
+	degraded := false
+	catalog, err := withBudget(ctx, s.budget(), s.Catalog.Get)
 	if err != nil {
-		return decision.Decision{}, fmt.Errorf("catalog: %w", err)
+		s.warn(ctx, "no catalog", err)
+		return unavailable(req, s.NewID(), s.Now()), nil
 	}
 	if err := catalog.ValidateRequest(&req); err != nil {
 		return decision.Decision{}, err
 	}
-	models, err := s.Models.Get(ctx)
+	degraded = degraded || s.Catalog.Stale() != nil
+	models, err := withBudget(ctx, s.budget(), s.Models.Get)
 	if err != nil {
-		return decision.Decision{}, fmt.Errorf("models: %w", err)
+		s.warn(ctx, "no models; deciding from priors", err)
+		models, degraded = nil, true
 	}
+	degraded = degraded || s.Models.Stale() != nil
 	now := s.Now()
-	profile, err := s.Customers.LoadCustomer(ctx, req.CustomerID, now.Add(-catalog.HistoryWindow()))
+	profile, err := withBudget(ctx, s.budget(), func(ctx context.Context) (decision.Profile, error) {
+		return s.Customers.LoadCustomer(ctx, req.CustomerID, now.Add(-catalog.HistoryWindow()))
+	})
 	if err != nil {
-		return decision.Decision{}, err
+		s.warn(ctx, "profile unavailable; deciding from the context alone", err)
+		profile, degraded = decision.Profile{CustomerID: req.CustomerID}, true
 	}
 	d, err := catalog.Decide(decision.Input{Request: req, Profile: profile, Models: models, Now: now, DecisionID: s.NewID()})
 	if err != nil {
 		return decision.Decision{}, err
 	}
-	if err := s.Log.PutDecision(ctx, catalog.Log(d)); err != nil {
-		return decision.Decision{}, err
+	_, err = withBudget(ctx, s.budget(), func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.Log.PutDecision(ctx, catalog.Log(d))
+	})
+	if err != nil {
+		s.warn(ctx, "decision not logged; responses to it cannot be attributed", err)
+		degraded = true
 	}
+	d.Degraded = degraded
 	return d, nil
+}
+
+func (s *Decider) budget() time.Duration {
+	if s.Budget > 0 {
+		return s.Budget
+	}
+	return DefaultBudget
+}
+
+func (s *Decider) warn(ctx context.Context, msg string, err error) {
+	if s.Logger != nil {
+		s.Logger.WarnContext(ctx, "degraded decision: "+msg, "error", err)
+	}
+}
+
+// withBudget runs fn with a deadline, so a slow dependency costs at most the budget.
+func withBudget[T any](ctx context.Context, budget time.Duration, fn func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	return fn(ctx)
+}
+
+// unavailable is the answer when no catalog could ever be loaded.
+func unavailable(req decision.Request, id string, now time.Time) decision.Decision {
+	return decision.Decision{
+		DecisionID: id, CustomerID: req.CustomerID, Channel: req.Channel, Placement: req.Placement,
+		DecidedAt: now, Degraded: true, Actions: []decision.Offer{},
+		Silence: &decision.Silence{Reason: decision.SilenceUnavailable, Detail: "the catalog cannot be loaded right now; nothing is offered"},
+	}
 }
 
 // NewID returns a random 128-bit identifier in hex, for decisions and messages.

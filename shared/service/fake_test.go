@@ -22,6 +22,9 @@ type memStore struct {
 	counts    map[decision.ModelKey]decision.Counts
 	queued    map[string][]service.OutboundMessage
 	failLoad  error
+	// profileDelay makes LoadCustomer hang until its context ends or the delay passes.
+	profileDelay time.Duration
+	failLog      error
 }
 
 var (
@@ -56,7 +59,14 @@ func newMemStore(t *testing.T, profiles ...decision.Profile) *memStore {
 	return s
 }
 
-func (s *memStore) LoadCustomer(_ context.Context, id string, since time.Time) (decision.Profile, error) {
+func (s *memStore) LoadCustomer(ctx context.Context, id string, since time.Time) (decision.Profile, error) {
+	if s.profileDelay > 0 {
+		select {
+		case <-ctx.Done():
+			return decision.Profile{}, ctx.Err()
+		case <-time.After(s.profileDelay):
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, ok := s.profiles[id]
@@ -92,6 +102,9 @@ func (s *memStore) ScanCustomers(ctx context.Context, segment, total int, since 
 }
 
 func (s *memStore) PutDecision(_ context.Context, d decision.LoggedDecision) error {
+	if s.failLog != nil {
+		return s.failLog
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.decisions[d.DecisionID] = d

@@ -155,6 +155,11 @@ func (p *Planner) runSegment(ctx context.Context, catalog *decision.Catalog, mod
 		}
 		if d.Silence != nil {
 			sum.Silences[d.Silence.Reason]++
+			if d.Silence.Reason == decision.SilenceControlGroup {
+				// Held-out customers are logged too: their outcomes are the baseline the
+				// engine's lift is measured against.
+				logs = append(logs, catalog.Log(d))
+			}
 			return nil
 		}
 		offer := d.Actions[0]
