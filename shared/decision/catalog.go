@@ -78,6 +78,9 @@ type Settings struct {
 	ContextWeights []ContextWeight `yaml:"contextWeights"`
 	// ControlGroups hold out a share of customers to measure what decisions add.
 	ControlGroups ControlGroups `yaml:"controlGroups"`
+	// VolumeConstraints bound how many sends of an action or a channel one batch run
+	// makes (see volume.go).
+	VolumeConstraints []VolumeConstraint `yaml:"volumeConstraints"`
 }
 
 // Suppression is a per-action contact policy. An action is suppressed for a customer
@@ -323,6 +326,11 @@ func (c *Catalog) compile() error {
 	for i, w := range c.Settings.ContextWeights {
 		if sel := w.selector(); sel != "" && ids[sel] == "" {
 			fail("settings.contextWeights[%d]: %s does not exist", i, w.selectorName())
+		}
+	}
+	for i, v := range c.Settings.VolumeConstraints {
+		if v.Action != "" && ids[v.Action] != "action" {
+			fail("settings.volumeConstraints[%d]: action %q does not exist", i, v.Action)
 		}
 	}
 	return errors.Join(errs...)

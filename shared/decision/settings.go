@@ -40,6 +40,7 @@ func (c *Catalog) compileSettings() []error {
 		w.rule = rules[0]
 		w.rule.kind = "context weight"
 	}
+	errs = append(errs, c.compileVolume()...)
 	g := s.ControlGroups
 	if g.RandomShare < 0 || g.SilenceShare < 0 || g.RandomShare+g.SilenceShare > 0.5 {
 		errs = append(errs, fmt.Errorf("settings.controlGroups: shares must be ≥ 0 and hold out at most half of the customers"))
