@@ -21,6 +21,7 @@ func main() {
 	}
 	h := &handler{log: logger, recorder: &service.Recorder{
 		Catalog:   deps.Catalog,
+		Models:    deps.Models,
 		Decisions: deps.Store,
 		Responses: deps.Store,
 		Now:       time.Now,

@@ -31,7 +31,7 @@ func main() {
 		Catalog:   deps.Catalog,
 		Customers: deps.Store,
 		Seen:      deps.Store,
-		Recorder:  &service.Recorder{Catalog: deps.Catalog, Decisions: deps.Store, Responses: deps.Store, Now: time.Now},
+		Recorder:  &service.Recorder{Catalog: deps.Catalog, Models: deps.Models, Decisions: deps.Store, Responses: deps.Store, Now: time.Now},
 		Providers: map[string]service.Provider{"email": provider, "sms": provider, "push": provider},
 		Now:       time.Now,
 	}}

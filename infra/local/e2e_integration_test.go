@@ -158,18 +158,19 @@ func TestDecideEvents(t *testing.T) {
 
 func TestRecordResponseEvents(t *testing.T) {
 	key := decision.ModelKey{ActionID: "app-download", Channel: "web"}
-	positives := func() float64 {
-		m, err := env.Store.LoadModels(context.Background())
+	positives := func() int64 {
+		m, err := env.Store.LoadModels(context.Background(), time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return m.Counts(key).Positives
+		successes, _ := m.Totals(key)
+		return successes
 	}
 	tests := []struct {
 		event         string
 		wantStatus    int
 		wantInBody    string
-		wantPositives float64 // added to the model by this step
+		wantPositives int64 // added to the model by this step
 	}{
 		{"record-response.json", 200, `"duplicate":false`, 1},
 		{"record-response.json", 200, `"duplicate":true`, 0}, // a retry counts once

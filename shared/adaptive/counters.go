@@ -109,3 +109,25 @@ func (s *State) Each(f func(Key, int64)) {
 		f(k, n)
 	}
 }
+
+// StateFromImpressions builds a state from counters a store keeps as impressions and
+// successes rather than negatives and positives: keys that are not Positive hold
+// impressions. Counting an impression when shown and a success when it comes keeps
+// every write an addition, without finding and undoing the impression of a success;
+// the negatives are the impressions minus the successes, at zero at least (a success
+// reported without its impression).
+func StateFromImpressions(counters map[Key]int64) *State {
+	s := NewState()
+	for k, n := range counters {
+		if k.Positive {
+			s.counts[k] += n
+			continue
+		}
+		positive := k
+		positive.Positive = true
+		if neg := n - counters[positive]; neg > 0 {
+			s.counts[k] += neg
+		}
+	}
+	return s
+}

@@ -94,3 +94,29 @@ func TestUpdateDoesNotChangeModel(t *testing.T) {
 		t.Errorf("Count(segment gold pos) = %d, want 1", got)
 	}
 }
+
+func TestStateFromImpressions(t *testing.T) {
+	imp := func(pred, bin string) Key { return Key{Predictor: pred, Bin: bin} }
+	pos := func(pred, bin string) Key { return Key{Predictor: pred, Positive: true, Bin: bin} }
+	tests := []struct {
+		name     string
+		counters map[Key]int64
+		want     map[Key]int64
+	}{
+		{"impressions become negatives", map[Key]int64{imp("*", ""): 10, pos("*", ""): 3}, map[Key]int64{imp("*", ""): 7, pos("*", ""): 3}},
+		{"successes without impressions leave no negatives", map[Key]int64{imp("a", "x"): 1, pos("a", "x"): 2}, map[Key]int64{pos("a", "x"): 2}},
+		{"impressions without successes", map[Key]int64{imp("a", "x"): 4}, map[Key]int64{imp("a", "x"): 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := StateFromImpressions(tt.counters)
+			want := NewState()
+			for k, n := range tt.want {
+				want.Apply(Delta{{Key: k, N: n}})
+			}
+			if !got.Equal(want) {
+				t.Errorf("StateFromImpressions(%v) = %v, want %v", tt.counters, got.counts, want.counts)
+			}
+		})
+	}
+}

@@ -39,11 +39,18 @@ func (m *Model) State() *State { return m.state }
 // to a store that ADDs it. The calibration counter uses the score the model gives x now, before
 // learning from it.
 func (m *Model) Update(x []Value, positive bool, at time.Time) Delta {
-	bucket := m.cfg.Memory.bucketOf(at)
-	raw := m.Snapshot(at).rawContribution(x)
-	d := make(Delta, 0, len(m.cfg.Predictors)+2)
+	return m.Snapshot(at).Observe(x, positive, at)
+}
+
+// Observe returns the counters to add for one response of a customer whose predictor values
+// are x, at time at, scoring x with this snapshot for the calibration counter. A store that
+// keeps compiled snapshots uses it to learn without recompiling the model.
+func (s *Snapshot) Observe(x []Value, positive bool, at time.Time) Delta {
+	bucket := s.cfg.Memory.bucketOf(at)
+	raw := s.rawContribution(x)
+	d := make(Delta, 0, len(s.cfg.Predictors)+2)
 	d = append(d, Increment{Key: Key{Bucket: bucket, Predictor: totalName, Positive: positive}, N: 1})
-	for i, p := range m.cfg.Predictors {
+	for i, p := range s.cfg.Predictors {
 		d = append(d, Increment{
 			Key: Key{Bucket: bucket, Predictor: p.Name, Positive: positive, Bin: binID(p, valueAt(x, i))},
 			N:   1,

@@ -83,7 +83,13 @@ func (p *compiledPredictor) lookup(v Value) (contrib, evidence float64) {
 		g := fineBin(p.edges, v.Number)
 		return p.groupContrib[g], p.groupEvidence[g]
 	}
-	if sb, ok := p.symbols[v.Symbol]; ok {
+	if p.symbols == nil {
+		for i := range p.symbolList {
+			if sb := &p.symbolList[i]; v.is(sb.symbol, sb.id) {
+				return sb.contrib, sb.evidence
+			}
+		}
+	} else if sb, ok := p.symbols[v.Symbol]; ok {
 		return sb.contrib, sb.evidence
 	}
 	return p.rareContrib, p.rareEvidence

@@ -37,13 +37,27 @@ type compiledPredictor struct {
 	missingEvidence float64
 
 	// Symbolic predictors: the symbols that stand alone, and the pooled rare symbols.
+	// A handful of symbols are scanned in a slice, which beats hashing the value for a
+	// map lookup; many symbols use the map.
 	symbols      map[string]scoredBin
+	symbolList   []symbolBin
 	rareContrib  float64
 	rareEvidence float64
 }
 
 // scoredBin is a group's log-odds contribution and the responses behind it.
 type scoredBin struct{ contrib, evidence float64 }
+
+// symbolBin is a standing-alone symbol with its group.
+type symbolBin struct {
+	symbol string
+	id     uint32
+	scoredBin
+}
+
+// maxScannedSymbols is the number of symbols up to which a linear scan is faster than
+// a map lookup.
+const maxScannedSymbols = 16
 
 // rawCounts gathers one predictor's weighted counters before grouping.
 type rawCounts struct {
@@ -160,6 +174,12 @@ func (s *Snapshot) compilePredictor(p Predictor, r rawCounts) compiledPredictor 
 		cp.rareContrib = s.contribution(rare)
 		cp.rareEvidence = rare.n()
 		groups = append(groups, rare)
+		if len(cp.symbols) <= maxScannedSymbols {
+			for sym, sb := range cp.symbols {
+				cp.symbolList = append(cp.symbolList, symbolBin{symbol: sym, id: internSymbol(sym), scoredBin: sb})
+			}
+			cp.symbols = nil
+		}
 	}
 	for _, g := range groups {
 		cp.evidence += g.n()

@@ -1,6 +1,10 @@
 package adaptive
 
-import "math"
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
 
 // Value is one predictor's value for a customer and context. A symbolic predictor reads Symbol
 // (the empty string means missing); a numeric predictor reads Number (NaN means missing).
@@ -9,10 +13,45 @@ import "math"
 type Value struct {
 	Symbol string
 	Number float64
+	// symbolID is Symbol's interned id, 0 when the symbol was never seen in a model.
+	symbolID uint32
 }
 
 // Symbol returns the value of a symbolic predictor.
-func Symbol(s string) Value { return Value{Symbol: s} }
+func Symbol(s string) Value { return Value{Symbol: s, symbolID: lookupSymbol(s)} }
+
+// Scoring compares a customer's symbol with each model's symbols, hundreds of models
+// per decision; comparing interned ids instead of strings makes that a single integer
+// comparison. Ids are assigned when a snapshot is compiled, from the symbols the
+// models have counted, so request data never grows the table; a value whose symbol
+// has no id yet is compared by its text.
+var (
+	symbolIDs  sync.Map // string → uint32
+	lastSymbol atomic.Uint32
+)
+
+func lookupSymbol(s string) uint32 {
+	if id, ok := symbolIDs.Load(s); ok {
+		return id.(uint32)
+	}
+	return 0
+}
+
+func internSymbol(s string) uint32 {
+	if id := lookupSymbol(s); id != 0 {
+		return id
+	}
+	id, _ := symbolIDs.LoadOrStore(s, lastSymbol.Add(1))
+	return id.(uint32)
+}
+
+// is reports whether the value is the given interned symbol.
+func (v *Value) is(symbol string, id uint32) bool {
+	if v.symbolID != 0 {
+		return v.symbolID == id
+	}
+	return v.Symbol == symbol
+}
 
 // Number returns the value of a numeric predictor.
 func Number(x float64) Value { return Value{Number: x} }

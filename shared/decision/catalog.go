@@ -13,6 +13,8 @@ import (
 	_ "time/tzdata"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/nextbest/nextbest/shared/adaptive"
 )
 
 // Catalog is everything an operator publishes: the channels, the arbitration and
@@ -29,9 +31,14 @@ type Catalog struct {
 	// sets it and every decision reports it.
 	Version string `yaml:"-"`
 
-	actions  []*compiledAction
-	channels map[string]Channel
-	zones    sync.Map // time-zone name → *time.Location
+	actions     []*compiledAction
+	channels    map[string]Channel
+	zones       sync.Map // time-zone name → *time.Location
+	modelConfig adaptive.Config
+	ruleCount   int
+	// flatNames are the profile and context members the rules read, by flattened
+	// name (see compileExpr).
+	flatNames map[string]flatName
 }
 
 // Channel is a way of reaching customers. Outbound channels (email, sms, push) are
@@ -78,6 +85,8 @@ type Settings struct {
 	ContextWeights []ContextWeight `yaml:"contextWeights"`
 	// ControlGroups hold out a share of customers to measure what decisions add.
 	ControlGroups ControlGroups `yaml:"controlGroups"`
+	// Model configures the adaptive propensity models.
+	Model ModelSettings `yaml:"model"`
 	// VolumeConstraints bound how many sends of an action or a channel one batch run
 	// makes (see volume.go).
 	VolumeConstraints []VolumeConstraint `yaml:"volumeConstraints"`
@@ -292,14 +301,14 @@ func (c *Catalog) compile() error {
 	for ii := range c.Issues {
 		issue := &c.Issues[ii]
 		claim("issue", issue.ID)
-		issueRules, err := compileRules(issue.Rules)
+		issueRules, err := c.compileRules(issue.Rules)
 		if err != nil {
 			fail("issue %q: %w", issue.ID, err)
 		}
 		for gi := range issue.Groups {
 			group := &issue.Groups[gi]
 			claim("group", group.ID)
-			groupRules, err := compileRules(group.Rules)
+			groupRules, err := c.compileRules(group.Rules)
 			if err != nil {
 				fail("group %q: %w", group.ID, err)
 			}
@@ -316,6 +325,7 @@ func (c *Catalog) compile() error {
 				}
 				ca.rules = slices.Concat(issueRules, groupRules, ca.rules)
 				ca.groupMax = max(group.MaxActions, 1)
+				ca.index = len(c.actions)
 				c.actions = append(c.actions, ca)
 			}
 		}
@@ -362,6 +372,8 @@ func (c *Catalog) compileAction(issue *Issue, group *Group, a *Action) (*compile
 			errs = append(errs, fmt.Errorf("prior: rate must be in (0,1) and strength > 0"))
 		}
 	}
+	ca.modelConfig = c.modelConfig
+	ca.modelConfig.PriorRate, ca.modelConfig.PriorStrength = ca.prior.Rate, ca.prior.Strength
 	if len(a.SuccessOutcomes) > 0 {
 		ca.success = a.SuccessOutcomes
 		for _, o := range a.SuccessOutcomes {
@@ -373,7 +385,7 @@ func (c *Catalog) compileAction(issue *Issue, group *Group, a *Action) (*compile
 	if a.ValidFrom != nil && a.ValidUntil != nil && !a.ValidUntil.After(*a.ValidFrom) {
 		errs = append(errs, fmt.Errorf("validUntil %s is not after validFrom %s", a.ValidUntil, a.ValidFrom))
 	}
-	rules, err := compileRules(a.Rules)
+	rules, err := c.compileRules(a.Rules)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -455,6 +467,7 @@ func (c *Catalog) IsSuccess(actionID, outcome string) bool {
 // resolved, so deciding never re-reads the hierarchy.
 type compiledAction struct {
 	*Action
+	index        int // position in Catalog.actions
 	issue, group string
 	groupMax     int
 	lever        float64
@@ -463,6 +476,9 @@ type compiledAction struct {
 	suppression  Suppression
 	rules        []compiledRule
 	treatments   []compiledTreatment
+	modelConfig  adaptive.Config
+	emptyOnce    sync.Once
+	empty        *adaptive.Snapshot
 }
 
 type compiledTreatment struct {

@@ -45,8 +45,13 @@ func mix64(x uint64) uint64 {
 // shuffle orders candidates pseudo-randomly from a seed string, so a decision's
 // random choice is reproducible from its id.
 func shuffle(cs []candidate, seed string) {
+	seededRand(seed).Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
+}
+
+// seededRand is the decision's source of randomness, derived from its id: the same
+// decision id always explores and shuffles the same way.
+func seededRand(seed string) *rand.Rand {
 	h := fnv.New64a()
 	h.Write([]byte(seed))
-	rng := rand.New(rand.NewPCG(h.Sum64(), 0x6e657874))
-	rng.Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
+	return rand.New(rand.NewPCG(mix64(h.Sum64()), 0x6e657874))
 }

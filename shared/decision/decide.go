@@ -3,8 +3,13 @@ package decision
 import (
 	"cmp"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/nextbest/nextbest/shared/adaptive"
 )
 
 // Decision is the engine's answer: the actions to take, or silence and why.
@@ -30,6 +35,10 @@ type Decision struct {
 	// Excluded lists, when the request asked to explain, every action that could not
 	// be offered and the policy that excluded it.
 	Excluded []Exclusion `json:"excluded,omitempty"`
+
+	// features are the predictor values the models saw, logged with the decision so
+	// that a later response teaches the models what this customer looked like then.
+	features []adaptive.Value
 }
 
 // Offer is one action chosen for the customer, with the figures that made it win.
@@ -45,7 +54,9 @@ type Offer struct {
 	Lever         float64           `json:"lever"`
 	ContextWeight float64           `json:"contextWeight"`
 	Priority      float64           `json:"priority"`
-	Reasons       []string          `json:"reasons"`
+	// TopPredictors are the predictors that moved this customer's propensity most.
+	TopPredictors []PredictorContribution `json:"topPredictors,omitempty"`
+	Reasons       []string                `json:"reasons"`
 }
 
 // Silence reasons.
@@ -94,9 +105,13 @@ type Input struct {
 type candidate struct {
 	action    *compiledAction
 	treatment *compiledTreatment
-	estimate  Estimate
-	weight    float64
-	priority  float64
+	model     *adaptive.Snapshot
+	score     adaptive.Score
+	// ranked is the propensity the ranking used: the mean, or a Thompson draw when
+	// the catalog explores.
+	ranked   float64
+	weight   float64
+	priority float64
 }
 
 // Decide picks the best actions for the request, or silence. It returns an error only
@@ -121,7 +136,10 @@ func (c *Catalog) Decide(in Input) (Decision, error) {
 		d.Silence = s
 		return d, nil
 	}
-	candidates := c.candidates(&d, &req, &in)
+	buf := candidatePool.Get().(*[]candidate)
+	defer func() { *buf = (*buf)[:0]; candidatePool.Put(buf) }()
+	candidates := c.candidates(*buf, &d, &req, &in)
+	*buf = candidates
 	if len(candidates) == 0 {
 		d.Silence = &Silence{Reason: SilenceNothingEligible, Detail: "no action passes the engagement and contact policies for this customer and channel"}
 		return d, nil
@@ -138,19 +156,39 @@ func (c *Catalog) Decide(in Input) (Decision, error) {
 	return d, nil
 }
 
+// candidatePool recycles the candidate buffers of past decisions: one decision scores
+// hundreds of actions, and allocating their buffer each time would feed the garbage
+// collector, whose pauses are the tail of decide's latency.
+var candidatePool = sync.Pool{New: func() any { return new([]candidate) }}
+
 // candidates applies validity, channel, engagement and suppression policies to every
-// action and scores the survivors.
-func (c *Catalog) candidates(d *Decision, req *Request, in *Input) []candidate {
-	rules := newRuleEvaluator(&in.Profile, req, in.Now)
+// action and scores the survivors, appending them to out.
+func (c *Catalog) candidates(out []candidate, d *Decision, req *Request, in *Input) []candidate {
+	rules := newRuleEvaluator(c, &in.Profile, req, in.Now)
 	weights := c.activeWeights(rules)
-	out := make([]candidate, 0, len(c.actions))
+	d.features = c.features(rules)
+	var rng *rand.Rand
+	if c.Settings.Model.Explore {
+		rng = seededRand(in.DecisionID)
+	}
+	var slots []atomic.Pointer[adaptive.Snapshot]
+	if in.Models != nil {
+		slots = in.Models.slots(c, req.Channel)
+	}
 	for _, ca := range c.actions {
-		policy, detail := c.exclusion(ca, rules, req, in)
-		if policy != "" {
+		if policy, detail := c.exclusion(ca, rules, req, in); policy != "" {
 			d.exclude(req, ca, policy, detail)
 			continue
 		}
-		est := estimate(ca.prior, in.Models.Counts(ModelKey{ActionID: ca.ID, Channel: req.Channel}))
+		model := ca.emptyModel()
+		if slots != nil {
+			model = in.Models.snapshot(c, slots, ca, req.Channel)
+		}
+		score := model.Score(d.features)
+		ranked := score.Propensity
+		if rng != nil {
+			ranked = score.Sample(rng)
+		}
 		weight := 1.0
 		for _, w := range weights {
 			if w.selects(ca) {
@@ -158,34 +196,45 @@ func (c *Catalog) candidates(d *Decision, req *Request, in *Input) []candidate {
 			}
 		}
 		out = append(out, candidate{
-			action: ca, treatment: ca.treatmentFor(req.Channel, req.Placement), estimate: est, weight: weight,
-			priority: est.Propensity * weight * ca.Value * ca.lever,
+			action: ca, treatment: ca.treatmentFor(req.Channel, req.Placement), model: model, score: score,
+			ranked: ranked, weight: weight, priority: ranked * weight * ca.Value * ca.lever,
 		})
 	}
 	return out
 }
 
 // exclusion returns the first policy that keeps the action from this customer now,
-// with a detail for explanations, or "" when none does.
+// or "" when none does, with why when the request asked to explain (so unexplained
+// decisions format nothing).
 func (c *Catalog) exclusion(ca *compiledAction, rules *ruleEvaluator, req *Request, in *Input) (policy, detail string) {
 	switch {
 	case ca.ValidFrom != nil && in.Now.Before(*ca.ValidFrom):
-		return "validity", "not valid before " + ca.ValidFrom.Format(time.RFC3339)
+		return "validity", explain(req, func() string { return "not valid before " + ca.ValidFrom.Format(time.RFC3339) })
 	case ca.ValidUntil != nil && !in.Now.Before(*ca.ValidUntil):
-		return "validity", "expired at " + ca.ValidUntil.Format(time.RFC3339)
+		return "validity", explain(req, func() string { return "expired at " + ca.ValidUntil.Format(time.RFC3339) })
 	case ca.treatmentFor(req.Channel, req.Placement) == nil:
-		return "channel", fmt.Sprintf("no treatment for channel %q placement %q", req.Channel, req.Placement)
+		return "channel", explain(req, func() string {
+			return fmt.Sprintf("no treatment for channel %q placement %q", req.Channel, req.Placement)
+		})
 	}
 	if r, err := firstFailingRule(rules, ca.rules); r != nil {
 		if err != nil {
-			return r.kind, fmt.Sprintf("rule %q could not be evaluated: %v", r.source, err)
+			return r.kind, explain(req, func() string { return fmt.Sprintf("rule %q could not be evaluated: %v", r.source, err) })
 		}
-		return r.kind, fmt.Sprintf("rule %q does not hold", r.source)
+		return r.kind, explain(req, func() string { return fmt.Sprintf("rule %q does not hold", r.source) })
 	}
 	if why := ca.suppressed(in.Profile.History, in.Now); why != "" {
 		return "suppression", why
 	}
 	return "", ""
+}
+
+// explain formats a detail only for requests that asked for explanations.
+func explain(req *Request, detail func() string) string {
+	if !req.Explain {
+		return ""
+	}
+	return detail()
 }
 
 // activeWeights returns the context weights whose condition holds for this request.
@@ -200,6 +249,7 @@ func (c *Catalog) activeWeights(rules *ruleEvaluator) []*ContextWeight {
 	return active
 }
 
+// exclude records, when the request asked to explain, why an action was left out.
 func (d *Decision) exclude(req *Request, ca *compiledAction, policy, detail string) {
 	if req.Explain {
 		d.Excluded = append(d.Excluded, Exclusion{ActionID: ca.ID, Policy: policy, Detail: detail})
@@ -218,33 +268,63 @@ func (c *Catalog) limit(req *Request) int {
 // pickBest ranks the candidates by priority and keeps the best ones above the silence
 // threshold, within the request's limit and each group's maximum.
 func (c *Catalog) pickBest(d *Decision, candidates []candidate, req *Request, p *Profile) {
-	// Ties go to the action declared first, so equal inputs give the same answer.
-	slices.SortStableFunc(candidates, func(a, b candidate) int { return cmp.Compare(b.priority, a.priority) })
+	// Ranking sorts small (priority, index) pairs rather than moving whole candidates;
+	// ties go to the action declared first, so equal inputs give the same answer.
+	order := make([]ranked, len(candidates))
+	for i := range candidates {
+		order[i] = ranked{priority: candidates[i].priority, index: i}
+	}
+	slices.SortFunc(order, func(a, b ranked) int {
+		if c := cmp.Compare(b.priority, a.priority); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.index, b.index)
+	})
 	limit := c.limit(req)
 	perGroup := map[string]int{}
-	for rank, cand := range candidates {
+	for rank, o := range order {
+		cand := &candidates[o.index]
 		ca := cand.action
 		switch {
 		case cand.priority < c.Settings.SilenceThreshold:
-			d.exclude(req, ca, "threshold", fmt.Sprintf("priority %.4f is below the silence threshold %.4f", cand.priority, c.Settings.SilenceThreshold))
+			d.exclude(req, ca, "threshold", explain(req, func() string {
+				return fmt.Sprintf("priority %.4f is below the silence threshold %.4f", cand.priority, c.Settings.SilenceThreshold)
+			}))
 		case perGroup[ca.group] >= ca.groupMax:
-			d.exclude(req, ca, "group", fmt.Sprintf("group %q already has its %d higher-priority action(s) in this decision", ca.group, ca.groupMax))
+			d.exclude(req, ca, "group", explain(req, func() string {
+				return fmt.Sprintf("group %q already has its %d higher-priority action(s) in this decision", ca.group, ca.groupMax)
+			}))
 		case len(d.Actions) >= limit:
-			d.exclude(req, ca, "limit", fmt.Sprintf("ranked %d of %d; the request may show %d", rank+1, len(candidates), limit))
+			d.exclude(req, ca, "limit", explain(req, func() string {
+				return fmt.Sprintf("ranked %d of %d; the request may show %d", rank+1, len(candidates), limit)
+			}))
 		default:
 			perGroup[ca.group]++
-			offer := c.offer(cand, p)
+			offer := c.offer(cand, d.features, p)
+			basis := "propensity"
+			if cand.ranked != cand.score.Propensity {
+				basis = fmt.Sprintf("explored propensity %.4f (a Thompson draw)", cand.ranked)
+			}
 			offer.Reasons = append(offer.Reasons, fmt.Sprintf(
-				"priority %.4f = propensity × context weight %.2f × value %.2f × lever %.2f, ranked %d of %d eligible",
-				cand.priority, cand.weight, ca.Value, ca.lever, rank+1, len(candidates)))
+				"priority %.4f = %s × context weight %.2f × value %.2f × lever %.2f, ranked %d of %d eligible",
+				cand.priority, basis, cand.weight, ca.Value, ca.lever, rank+1, len(candidates)))
 			d.Actions = append(d.Actions, offer)
+		}
+		if len(d.Actions) >= limit && !req.Explain {
+			break // the rest would only be explained
 		}
 	}
 	if len(d.Actions) == 0 {
-		best := candidates[0]
+		best := candidates[order[0].index]
 		d.Silence = &Silence{Reason: SilenceBelowThreshold, Detail: fmt.Sprintf(
 			"the best action %q has priority %.4f, below the silence threshold %.4f", best.action.ID, best.priority, c.Settings.SilenceThreshold)}
 	}
+}
+
+// ranked is a candidate's place in the ranking.
+type ranked struct {
+	priority float64
+	index    int
 }
 
 // pickRandom serves the random control group: eligible actions in an order drawn from
@@ -254,13 +334,14 @@ func (c *Catalog) pickRandom(d *Decision, candidates []candidate, req *Request, 
 	shuffle(candidates, in.DecisionID)
 	limit := c.limit(req)
 	perGroup := map[string]int{}
-	for _, cand := range candidates {
+	for i := range candidates {
+		cand := &candidates[i]
 		ca := cand.action
 		if perGroup[ca.group] >= ca.groupMax || len(d.Actions) >= limit {
 			continue
 		}
 		perGroup[ca.group]++
-		offer := c.offer(cand, &in.Profile)
+		offer := c.offer(cand, d.features, &in.Profile)
 		offer.Reasons = append(offer.Reasons, "random control group: an eligible action chosen at random, whatever its priority")
 		d.Actions = append(d.Actions, offer)
 	}
@@ -276,7 +357,7 @@ func firstFailingRule(e *ruleEvaluator, rules []compiledRule) (*compiledRule, er
 	return nil, nil
 }
 
-func (c *Catalog) offer(cand candidate, p *Profile) Offer {
+func (c *Catalog) offer(cand *candidate, x []adaptive.Value, p *Profile) Offer {
 	ca := cand.action
 	return Offer{
 		ActionID:      ca.ID,
@@ -284,13 +365,14 @@ func (c *Catalog) offer(cand candidate, p *Profile) Offer {
 		Group:         ca.group,
 		TreatmentID:   cand.treatment.ID,
 		Content:       cand.treatment.render(p.Attributes),
-		Propensity:    cand.estimate.Propensity,
-		Evidence:      cand.estimate.Evidence,
+		Propensity:    cand.score.Propensity,
+		Evidence:      cand.score.Evidence,
 		Value:         ca.Value,
 		Lever:         ca.lever,
 		ContextWeight: cand.weight,
 		Priority:      cand.priority,
-		Reasons:       []string{rulesReason(len(ca.rules)), cand.estimate.reason(ca.prior)},
+		TopPredictors: contributions(cand.model, x),
+		Reasons:       []string{rulesReason(len(ca.rules)), propensityReason(cand.score, ca.prior)},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
 )
 
@@ -33,6 +34,24 @@ func loyalCustomer() decision.Profile {
 	}
 }
 
+// counts is a model's evidence in a test.
+type counts struct{ impressions, positives int64 }
+
+// modelsWith builds model state holding only totals: the models' base rates move,
+// their predictors stay uninformative.
+func modelsWith(evidence map[decision.ModelKey]counts) *decision.Models {
+	states := map[decision.ModelKey]*adaptive.State{}
+	for k, c := range evidence {
+		s := adaptive.NewState()
+		s.Apply(adaptive.Delta{
+			{Key: adaptive.Key{Predictor: "*", Positive: true}, N: c.positives},
+			{Key: adaptive.Key{Predictor: "*", Positive: false}, N: c.impressions - c.positives},
+		})
+		states[k] = s
+	}
+	return decision.NewModels(states, testNow)
+}
+
 func actionIDs(d decision.Decision) []string {
 	ids := make([]string, len(d.Actions))
 	for i, a := range d.Actions {
@@ -47,7 +66,7 @@ func TestDecideRanksAndLimits(t *testing.T) {
 		name    string
 		req     decision.Request
 		profile decision.Profile
-		models  map[decision.ModelKey]decision.Counts
+		models  map[decision.ModelKey]counts
 		want    []string
 	}{
 		{
@@ -72,9 +91,9 @@ func TestDecideRanksAndLimits(t *testing.T) {
 			name:    "evidence moves the ranking",
 			req:     decision.Request{CustomerID: "C1", Channel: "web", Limit: 1},
 			profile: loyalCustomer(),
-			models: map[decision.ModelKey]decision.Counts{
-				{ActionID: "fibre-upgrade", Channel: "web"}: {Impressions: 1000, Positives: 0},
-				{ActionID: "loyalty-bonus", Channel: "web"}: {Impressions: 1000, Positives: 300},
+			models: map[decision.ModelKey]counts{
+				{ActionID: "fibre-upgrade", Channel: "web"}: {impressions: 1000, positives: 0},
+				{ActionID: "loyalty-bonus", Channel: "web"}: {impressions: 1000, positives: 300},
 			},
 			want: []string{"loyalty-bonus"},
 		},
@@ -105,7 +124,7 @@ func TestDecideRanksAndLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := c.Decide(decision.Input{Request: tt.req, Profile: tt.profile, Models: decision.NewModels(tt.models), Now: testNow, DecisionID: "d1"})
+			d, err := c.Decide(decision.Input{Request: tt.req, Profile: tt.profile, Models: modelsWith(tt.models), Now: testNow, DecisionID: "d1"})
 			if err != nil {
 				t.Fatalf("Decide(%+v) error: %v", tt.req, err)
 			}
@@ -140,7 +159,7 @@ func TestDecideSilence(t *testing.T) {
 		name    string
 		channel string
 		profile decision.Profile
-		models  map[decision.ModelKey]decision.Counts
+		models  map[decision.ModelKey]counts
 		want    string // silence reason, "" for an answer
 	}{
 		{"no consent", "email", func() decision.Profile { p := loyalCustomer(); p.Consents = nil; return p }(), nil, decision.SilenceNoConsent},
@@ -149,14 +168,14 @@ func TestDecideSilence(t *testing.T) {
 		{"cross-channel cap reached", "sms", withHistory(recentEmail, recentSMS), nil, decision.SilenceContactCap},
 		{"one contact below the cross-channel cap", "sms", withHistory(recentEmail), nil, ""},
 		{"nothing eligible", "sms", withAttr(loyalCustomer(), "productsHeld", []any{"fibre"}), nil, decision.SilenceNothingEligible},
-		{"below threshold", "sms", loyalCustomer(), map[decision.ModelKey]decision.Counts{
-			{ActionID: "fibre-upgrade", Channel: "sms"}: {Impressions: 100000, Positives: 1},
+		{"below threshold", "sms", loyalCustomer(), map[decision.ModelKey]counts{
+			{ActionID: "fibre-upgrade", Channel: "sms"}: {impressions: 100000, positives: 1},
 		}, decision.SilenceBelowThreshold},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := decision.Request{CustomerID: "C1", Channel: tt.channel}
-			d, err := c.Decide(decision.Input{Request: req, Profile: tt.profile, Models: decision.NewModels(tt.models), Now: testNow})
+			d, err := c.Decide(decision.Input{Request: req, Profile: tt.profile, Models: modelsWith(tt.models), Now: testNow})
 			if err != nil {
 				t.Fatalf("Decide(%+v) error: %v", req, err)
 			}

@@ -32,9 +32,8 @@ issues:
 		Profile: decision.Profile{CustomerID: "C1", Known: true, Attributes: map[string]any{
 			"firstName": "Ada", "productsHeld": []any{"mobile"},
 		}},
-		Models: decision.NewModels(map[decision.ModelKey]decision.Counts{
-			{ActionID: "fibre-upgrade", Channel: "web"}: {Impressions: 950, Positives: 49},
-		}),
+		Models:     nil, // no responses yet: every action scores its prior
+
 		Now:        time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
 		DecisionID: "d-1",
 	})
@@ -46,5 +45,5 @@ issues:
 		fmt.Printf("%s %q propensity %.3f priority %.2f\n", a.ActionID, a.Content["title"], a.Propensity, a.Priority)
 	}
 	// Output:
-	// fibre-upgrade "Go fibre, Ada" propensity 0.050 priority 6.00
+	// fibre-upgrade "Go fibre, Ada" propensity 0.020 priority 2.40
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/nextbest/nextbest/shared/adaptive"
 )
 
 // Response is an outcome reported for an action a decision offered.
@@ -28,6 +30,10 @@ type LoggedDecision struct {
 	ExpiresAt  time.Time     `json:"expiresAt"`
 	Offers     []LoggedOffer `json:"offers"`
 	Silence    string        `json:"silence,omitempty"`
+	// Features are the predictor values the models saw when deciding, by predictor
+	// name, so a response still teaches the right predictors after the catalog's
+	// predictor list changed.
+	Features map[string]adaptive.Value `json:"-"`
 	// ControlGroup records the customer's hold-out group, so the outcomes of treated
 	// and held-out customers can be compared.
 	ControlGroup string `json:"controlGroup,omitempty"`
@@ -51,6 +57,7 @@ func (c *Catalog) Log(d Decision) LoggedDecision {
 		ExpiresAt:    d.DecidedAt.Add(c.Settings.DecisionRetention.Std()),
 		Offers:       make([]LoggedOffer, len(d.Actions)),
 		ControlGroup: d.ControlGroup,
+		Features:     c.namedFeatures(d.features),
 	}
 	for i, o := range d.Actions {
 		l.Offers[i] = LoggedOffer{ActionID: o.ActionID, TreatmentID: o.TreatmentID, Propensity: o.Propensity, Priority: o.Priority}
@@ -98,18 +105,24 @@ func ValidateResponse(r *Response, now time.Time) error {
 	return nil
 }
 
-// Attribution is what a valid response changes: the evidence of one model and one
+// Attribution is what a valid response changes: the counters of one model and one
 // entry of the customer's contact history.
 type Attribution struct {
-	Model   ModelKey
-	Delta   Counts
+	Model ModelKey
+	// Learn holds the counters to add. Increments whose key says not positive count an
+	// impression; positive ones count a success. A store keeps them as impressions and
+	// successes and reads the model's negatives back as impressions minus successes, so
+	// that every write is an addition and a click needs no read of its impression.
+	Learn   adaptive.Delta
 	Contact ContactEvent
 }
 
 // Attribute ties a validated response to the decision it answers. The response must
 // come from the customer the decision was for, on its channel, about an action it
-// offered, and no later than the decision log keeps the decision.
-func (c *Catalog) Attribute(d LoggedDecision, r Response) (Attribution, error) {
+// offered, and no later than the decision log keeps the decision. Impressions and
+// successes teach the action's model with the predictor values logged with the
+// decision; other outcomes (a reject, an unsubscribe) only enter the contact history.
+func (c *Catalog) Attribute(d LoggedDecision, r Response, models *Models) (Attribution, error) {
 	switch {
 	case d.CustomerID != r.CustomerID:
 		return Attribution{}, Errorf(EConflict, "decision %s was not made for this customer", r.DecisionID)
@@ -123,16 +136,20 @@ func (c *Catalog) Attribute(d LoggedDecision, r Response) (Attribution, error) {
 		return Attribution{}, Errorf(EInvalid, "the response came after the attribution window closed at %s", d.ExpiresAt.Format(time.RFC3339))
 	}
 	a := Attribution{
-		Model:   ModelKey{ActionID: r.ActionID, Channel: r.Channel},
+		Model:   c.ModelKey(r.ActionID, r.Channel),
 		Contact: ContactEvent{At: *r.OccurredAt, Kind: KindResponse, ActionID: r.ActionID, Channel: r.Channel, Outcome: r.Outcome},
 	}
-	switch {
-	case r.Outcome == KindImpression:
-		a.Delta.Impressions = 1
-		a.Contact.Kind = KindImpression
-		a.Contact.Outcome = ""
-	case c.IsSuccess(r.ActionID, r.Outcome):
-		a.Delta.Positives = 1
+	ca := c.action(r.ActionID)
+	if ca == nil {
+		return a, nil // The action left the catalog since: nothing to learn.
+	}
+	impression, success := r.Outcome == KindImpression, c.IsSuccess(r.ActionID, r.Outcome)
+	if impression {
+		a.Contact.Kind, a.Contact.Outcome = KindImpression, ""
+	}
+	if impression || success {
+		x := c.alignFeatures(d.Features)
+		a.Learn = c.Snapshot(models, ca, r.Channel).Observe(x, success, *r.OccurredAt)
 	}
 	return a, nil
 }

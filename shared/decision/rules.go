@@ -6,6 +6,11 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -31,6 +36,9 @@ type compiledRule struct {
 	kind    string
 	source  string
 	program *vm.Program
+	// id indexes the rule in a decision's memo: rules of an issue or a group are
+	// shared by all its actions and evaluated once per decision.
+	id int
 }
 
 // ruleEnvShape declares the variables rules may use, so typos in names fail at publish
@@ -43,31 +51,96 @@ var ruleEnvShape = map[string]any{
 	"now":       time.Time{},
 }
 
-func compileRules(r Rules) ([]compiledRule, error) {
+func (c *Catalog) compileRules(r Rules) ([]compiledRule, error) {
 	var out []compiledRule
 	var errs []error
 	for i, src := range [...]string{r.Eligibility, r.Applicability, r.Suitability} {
 		if src == "" {
 			continue
 		}
-		program, err := expr.Compile(src, expr.Env(ruleEnvShape), expr.AsBool())
+		program, err := c.compileExpr(src, true)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s rule %q: %w", ruleKinds[i], src, err))
 			continue
 		}
-		out = append(out, compiledRule{kind: ruleKinds[i], source: src, program: program})
+		out = append(out, compiledRule{kind: ruleKinds[i], source: src, program: program, id: c.ruleCount})
+		c.ruleCount++
 	}
 	return out, errors.Join(errs...)
 }
 
+// compileExpr type-checks an expression against the rule environment, then compiles
+// it with profile.x and context.x read as top-level names. expr reads a top-level
+// name of a map environment with a direct map access, but a member of a nested map
+// through reflection, which allocated on every read and dominated decide's cost; the
+// decision's environment therefore also holds each attribute the catalog reads under
+// its flattened name (see newRuleEvaluator). Checking happens before the rewrite, so
+// misspelt top-level names still fail at publish time.
+func (c *Catalog) compileExpr(src string, asBool bool) (*vm.Program, error) {
+	config := conf.CreateNew()
+	expr.Env(ruleEnvShape)(config)
+	if asBool {
+		expr.AsBool()(config)
+	}
+	config.Check()
+	tree, err := checker.ParseCheck(src, config)
+	if err != nil {
+		return nil, err
+	}
+	ast.Walk(&tree.Node, &flattener{catalog: c})
+	if err := optimizer.Optimize(&tree.Node, config); err != nil {
+		return nil, err
+	}
+	return compiler.Compile(tree, config)
+}
+
+// flattener rewrites profile.x and context.x into the top-level names "profile.x" and
+// "context.x", and records them so the environment can provide them.
+type flattener struct{ catalog *Catalog }
+
+// flattenedRoots are the nested maps whose members become top-level names.
+var flattenedRoots = map[string]bool{"profile": true, "context": true}
+
+// Visit is called for every node, children first.
+func (f *flattener) Visit(node *ast.Node) {
+	m, ok := (*node).(*ast.MemberNode)
+	if !ok || m.Optional || m.Method {
+		return
+	}
+	root, ok := m.Node.(*ast.IdentifierNode)
+	prop, isString := m.Property.(*ast.StringNode)
+	if !ok || !isString || !flattenedRoots[root.Value] {
+		return
+	}
+	name := root.Value + "." + prop.Value
+	if f.catalog.flatNames == nil {
+		f.catalog.flatNames = map[string]flatName{}
+	}
+	f.catalog.flatNames[name] = flatName{root: root.Value, key: prop.Value}
+	ast.Patch(node, &ast.IdentifierNode{Value: name})
+}
+
+// flatName is one flattened name and where its value comes from.
+type flatName struct{ root, key string }
+
 // ruleEvaluator evaluates rules for one decision, reusing one virtual machine and
-// one environment map across all actions to keep the decision allocation-light.
+// one environment map across all actions to keep the decision allocation-light, and
+// remembering each rule's result.
 type ruleEvaluator struct {
 	machine vm.VM
 	env     map[string]any
+	memo    []ruleResult
 }
 
-func newRuleEvaluator(p *Profile, req *Request, now time.Time) *ruleEvaluator {
+type ruleResult uint8
+
+const (
+	unevaluated ruleResult = iota
+	holds
+	fails
+)
+
+func newRuleEvaluator(c *Catalog, p *Profile, req *Request, now time.Time) *ruleEvaluator {
 	attrs := p.Attributes
 	if attrs == nil {
 		attrs = map[string]any{}
@@ -76,22 +149,36 @@ func newRuleEvaluator(p *Profile, req *Request, now time.Time) *ruleEvaluator {
 	if ctx == nil {
 		ctx = map[string]any{}
 	}
-	return &ruleEvaluator{env: map[string]any{
-		"profile":   attrs,
-		"context":   ctx,
-		"channel":   req.Channel,
-		"placement": req.Placement,
-		"now":       now,
-	}}
+	env := make(map[string]any, len(ruleEnvShape)+len(c.flatNames))
+	env["profile"], env["context"], env["channel"], env["placement"], env["now"] = attrs, ctx, req.Channel, req.Placement, now
+	for name, f := range c.flatNames {
+		source := attrs
+		if f.root == "context" {
+			source = ctx
+		}
+		env[name] = source[f.key]
+	}
+	return &ruleEvaluator{memo: make([]ruleResult, c.ruleCount), env: env}
 }
 
 // holds returns whether the rule is satisfied, and an error when it could not be
-// evaluated; a rule that errors does not hold.
+// evaluated; a rule that errors does not hold. Errors are not remembered, so that an
+// explanation can show them.
 func (e *ruleEvaluator) holds(r *compiledRule) (bool, error) {
+	switch e.memo[r.id] {
+	case holds:
+		return true, nil
+	case fails:
+		return false, nil
+	}
 	out, err := e.machine.Run(r.program, e.env)
 	if err != nil {
 		return false, err
 	}
 	ok, _ := out.(bool)
+	e.memo[r.id] = fails
+	if ok {
+		e.memo[r.id] = holds
+	}
 	return ok, nil
 }

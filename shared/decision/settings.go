@@ -32,7 +32,7 @@ func (c *Catalog) compileSettings() []error {
 			errs = append(errs, fmt.Errorf("settings.contextWeights[%d]: when is required", i))
 			continue
 		}
-		rules, err := compileRules(Rules{Applicability: w.When})
+		rules, err := c.compileRules(Rules{Applicability: w.When})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("settings.contextWeights[%d]: %w", i, err))
 			continue
@@ -41,6 +41,7 @@ func (c *Catalog) compileSettings() []error {
 		w.rule.kind = "context weight"
 	}
 	errs = append(errs, c.compileVolume()...)
+	errs = append(errs, c.compileModelSettings()...)
 	g := s.ControlGroups
 	if g.RandomShare < 0 || g.SilenceShare < 0 || g.RandomShare+g.SilenceShare > 0.5 {
 		errs = append(errs, fmt.Errorf("settings.controlGroups: shares must be ≥ 0 and hold out at most half of the customers"))

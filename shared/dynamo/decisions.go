@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"strconv"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
 )
 
@@ -49,6 +51,9 @@ func decisionItem(d decision.LoggedDecision) map[string]types.AttributeValue {
 	if d.ControlGroup != "" {
 		item["controlGroup"] = str(d.ControlGroup)
 	}
+	if len(d.Features) > 0 {
+		item["features"] = featuresAttribute(d.Features)
+	}
 	return item
 }
 
@@ -71,6 +76,7 @@ func (s *Store) GetDecision(ctx context.Context, id string, now time.Time) (deci
 		ExpiresAt:    expires,
 		Silence:      getString(out.Item, "silence"),
 		ControlGroup: getString(out.Item, "controlGroup"),
+		Features:     readFeatures(out.Item["features"]),
 	}
 	if list, ok := out.Item["offers"].(*types.AttributeValueMemberL); ok {
 		for _, av := range list.Value {
@@ -105,8 +111,8 @@ func (s *Store) RecordResponse(ctx context.Context, customerID, responseID strin
 		}},
 		{Put: &types.Put{TableName: &s.tables.Customers, Item: contactItem(customerID, responseID, a.Contact)}},
 	}
-	if a.Delta != (decision.Counts{}) {
-		items = append(items, types.TransactWriteItem{Update: s.addCounts(a.Model, a.Delta, s.shardFor(responseID))})
+	if len(a.Learn) > 0 {
+		items = append(items, types.TransactWriteItem{Update: s.addCounters(a.Model, a.Learn, s.shardFor(responseID))})
 	}
 	// Transactions touching the same counter item at the same moment are cancelled
 	// with TransactionConflict; the whole transaction is safe to retry because the
@@ -152,27 +158,6 @@ func (s *Store) shardFor(responseID string) int {
 	return int(h.Sum32() % uint32(s.shards))
 }
 
-func modelKey(k decision.ModelKey, shard int) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		"pk": str("M#" + k.ActionID + "#" + k.Channel),
-		"sk": str("S#" + strconv.Itoa(shard)),
-	}
-}
-
-// addCounts is an atomic ADD on one shard's counters; additions commute, so
-// concurrent writers never lose or double an update.
-func (s *Store) addCounts(k decision.ModelKey, delta decision.Counts, shard int) *types.Update {
-	return &types.Update{
-		TableName:        &s.tables.Models,
-		Key:              modelKey(k, shard),
-		UpdateExpression: aws.String("ADD impressions :i, positives :p SET actionId = :a, channel = :c"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":i": number(delta.Impressions), ":p": number(delta.Positives),
-			":a": str(k.ActionID), ":c": str(k.Channel),
-		},
-	}
-}
-
 // ResponseRecorded reports whether a response id has been claimed.
 func (s *Store) ResponseRecorded(ctx context.Context, responseID string) (bool, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -185,4 +170,41 @@ func (s *Store) ResponseRecorded(ctx context.Context, responseID string) (bool, 
 		return false, fmt.Errorf("check response %s: %w", responseID, err)
 	}
 	return out.Item != nil, nil
+}
+
+// featuresAttribute stores predictor values as a map: symbols as strings, numbers as
+// numbers, missing values as NULL.
+func featuresAttribute(f map[string]adaptive.Value) types.AttributeValue {
+	m := make(map[string]types.AttributeValue, len(f))
+	for name, v := range f {
+		switch {
+		case v.Symbol != "":
+			m[name] = str(v.Symbol)
+		case math.IsNaN(v.Number):
+			m[name] = &types.AttributeValueMemberNULL{Value: true}
+		default:
+			m[name] = number(v.Number)
+		}
+	}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
+func readFeatures(av types.AttributeValue) map[string]adaptive.Value {
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		return nil
+	}
+	f := make(map[string]adaptive.Value, len(m.Value))
+	for name, v := range m.Value {
+		switch x := v.(type) {
+		case *types.AttributeValueMemberS:
+			f[name] = adaptive.Symbol(x.Value)
+		case *types.AttributeValueMemberN:
+			n, _ := strconv.ParseFloat(x.Value, 64)
+			f[name] = adaptive.Number(n)
+		default:
+			f[name] = adaptive.Missing()
+		}
+	}
+	return f
 }

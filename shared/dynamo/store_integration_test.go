@@ -17,6 +17,7 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/nextbest/nextbest/infra/localstack"
+	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/infra/template"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
@@ -177,6 +178,7 @@ func TestCatalogPublishAndLoad(t *testing.T) {
 // TestConcurrentResponsesAreExact has many writers record responses at once, one in
 // ten being a retry of the writer's previous response (same response id); the model's
 // counters must come out exact: nothing lost under contention, no retry counted twice.
+// A third of the responses are clicks, the others impressions.
 func TestConcurrentResponsesAreExact(t *testing.T) {
 	writers, perWriter := 32, 1000
 	if testing.Short() {
@@ -191,19 +193,21 @@ func TestConcurrentResponsesAreExact(t *testing.T) {
 		positive bool
 	}
 	plans := make([][]send, writers)
-	var want decision.Counts
+	var wantImpressions, wantSuccesses int64
 	for w := range writers {
 		for i := range perWriter {
 			if i%10 == 9 {
 				plans[w] = append(plans[w], plans[w][i-1]) // a retry
 				continue
 			}
+			// A third of the responses are clicks, the rest impressions.
 			snd := send{id: fmt.Sprintf("w%d-r%d", w, i), positive: i%3 == 0}
-			plans[w] = append(plans[w], snd)
-			want.Impressions++
 			if snd.positive {
-				want.Positives++
+				wantSuccesses++
+			} else {
+				wantImpressions++
 			}
+			plans[w] = append(plans[w], snd)
 		}
 	}
 
@@ -215,11 +219,12 @@ func TestConcurrentResponsesAreExact(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for _, snd := range plans[w] {
-				a := decision.Attribution{Model: key, Delta: decision.Counts{Impressions: 1},
+				a := decision.Attribution{Model: key,
+					Learn: adaptive.Delta{
+						{Key: adaptive.Key{Predictor: "*", Positive: snd.positive}, N: 1},
+						{Key: adaptive.Key{Predictor: "segment", Positive: snd.positive, Bin: fmt.Sprintf("s%d", w%4)}, N: 1},
+					},
 					Contact: decision.ContactEvent{At: now, Kind: decision.KindImpression, ActionID: key.ActionID, Channel: "web"}}
-				if snd.positive {
-					a.Delta.Positives = 1
-				}
 				dup, err := s.RecordResponse(ctx, fmt.Sprintf("W%d", w), snd.id, a, now.Add(time.Hour))
 				if err != nil {
 					errs[w] = err
@@ -239,12 +244,14 @@ func TestConcurrentResponsesAreExact(t *testing.T) {
 		}
 		totalDuplicates += duplicates[w]
 	}
-	models, err := s.LoadModels(ctx)
+	models, err := s.LoadModels(ctx, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := models.Counts(key); got != want {
-		t.Errorf("after %d writers × %d responses with 10%% retries: counts = %+v, want %+v", writers, perWriter, got, want)
+	successes, failures := models.Totals(key)
+	if successes != wantSuccesses || failures != wantImpressions-wantSuccesses {
+		t.Errorf("after %d writers × %d responses with 10%% retries: successes %d, failures %d; want %d, %d",
+			writers, perWriter, successes, failures, wantSuccesses, wantImpressions-wantSuccesses)
 	}
 	if wantDup := writers * perWriter / 10; totalDuplicates != wantDup {
 		t.Errorf("RecordResponse reported %d duplicates, want %d", totalDuplicates, wantDup)

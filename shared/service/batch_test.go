@@ -98,8 +98,8 @@ func TestSenderSendsOnceAndRecordsTheImpression(t *testing.T) {
 	if len(provider.got) != 1 || provider.got[0].Content["subject"] != "Ada, a gift" {
 		t.Errorf("deliveries = %+v, want one rendered e-mail", provider.got)
 	}
-	if c := s.counts[decision.ModelKey{ActionID: msg.ActionID, Channel: "email"}]; c.Impressions != 1 {
-		t.Errorf("impressions after delivery = %v, want 1", c.Impressions)
+	if imp, _ := s.totals(decision.ModelKey{ActionID: msg.ActionID, Channel: "email"}); imp != 1 {
+		t.Errorf("impressions after delivery = %v, want 1", imp)
 	}
 	// The delivery is now in the contact history, so a second e-mail this week is capped.
 	second := msg

@@ -26,9 +26,10 @@ type CatalogSource interface {
 	LoadCatalog(ctx context.Context) (*decision.Catalog, error)
 }
 
-// ModelSource serves every model's evidence.
+// ModelSource serves every model's counters as of a time (which sets the models'
+// current memory bucket).
 type ModelSource interface {
-	LoadModels(ctx context.Context) (*decision.Models, error)
+	LoadModels(ctx context.Context, at time.Time) (*decision.Models, error)
 }
 
 // Freshness bounds how stale a warm function's view may be by default: a newly
@@ -59,7 +60,7 @@ func NewCatalogSnapshot(src CatalogSource, maxAge time.Duration, now func() time
 // NewModelsSnapshot caches the models' evidence.
 func NewModelsSnapshot(src ModelSource, maxAge time.Duration, now func() time.Time) *Snapshot[*decision.Models] {
 	return NewSnapshot(maxAge, now, func(ctx context.Context, _ *decision.Models) (*decision.Models, error) {
-		return src.LoadModels(ctx)
+		return src.LoadModels(ctx, now())
 	})
 }
 

@@ -61,7 +61,7 @@ func TestDegradedDecisions(t *testing.T) {
 
 type failingModels struct{}
 
-func (failingModels) LoadModels(context.Context) (*decision.Models, error) {
+func (failingModels) LoadModels(context.Context, time.Time) (*decision.Models, error) {
 	return nil, errors.New("scan timed out")
 }
 

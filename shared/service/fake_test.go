@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/service"
 )
@@ -19,7 +20,8 @@ type memStore struct {
 	profiles  map[string]decision.Profile
 	decisions map[string]decision.LoggedDecision
 	claims    map[string]bool
-	counts    map[decision.ModelKey]decision.Counts
+	// counters are kept as a store keeps them: impressions and successes.
+	counters  map[decision.ModelKey]map[adaptive.Key]int64
 	queued    map[string][]service.OutboundMessage
 	failLoad  error
 	// profileDelay makes LoadCustomer hang until its context ends or the delay passes.
@@ -52,7 +54,7 @@ func newMemStore(t *testing.T, profiles ...decision.Profile) *memStore {
 	}
 	c.Version = "1"
 	s := &memStore{catalog: c, profiles: map[string]decision.Profile{}, decisions: map[string]decision.LoggedDecision{},
-		claims: map[string]bool{}, counts: map[decision.ModelKey]decision.Counts{}, queued: map[string][]service.OutboundMessage{}}
+		claims: map[string]bool{}, counters: map[decision.ModelKey]map[adaptive.Key]int64{}, queued: map[string][]service.OutboundMessage{}}
 	for _, p := range profiles {
 		s.profiles[p.CustomerID] = p
 	}
@@ -135,7 +137,12 @@ func (s *memStore) RecordResponse(_ context.Context, customerID, responseID stri
 		return true, nil
 	}
 	s.claims[responseID] = true
-	s.counts[a.Model] = s.counts[a.Model].Add(a.Delta)
+	if s.counters[a.Model] == nil {
+		s.counters[a.Model] = map[adaptive.Key]int64{}
+	}
+	for _, inc := range a.Learn {
+		s.counters[a.Model][inc.Key] += inc.N
+	}
 	p := s.profiles[customerID]
 	p.History = append(p.History, a.Contact)
 	s.profiles[customerID] = p
@@ -155,14 +162,21 @@ func (s *memStore) LoadCatalog(context.Context) (*decision.Catalog, error) {
 	return s.catalog, s.failLoad
 }
 
-func (s *memStore) LoadModels(context.Context) (*decision.Models, error) {
+func (s *memStore) LoadModels(_ context.Context, at time.Time) (*decision.Models, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	copied := make(map[decision.ModelKey]decision.Counts, len(s.counts))
-	for k, v := range s.counts {
-		copied[k] = v
+	states := make(map[decision.ModelKey]*adaptive.State, len(s.counters))
+	for k, c := range s.counters {
+		states[k] = adaptive.StateFromImpressions(c)
 	}
-	return decision.NewModels(copied), s.failLoad
+	return decision.NewModels(states, at), s.failLoad
+}
+
+// totals returns a model's impressions and successes.
+func (s *memStore) totals(k decision.ModelKey) (impressions, successes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counters[k][adaptive.Key{Predictor: "*"}], s.counters[k][adaptive.Key{Predictor: "*", Positive: true}]
 }
 
 func (s *memStore) Enqueue(_ context.Context, channel string, msgs []service.OutboundMessage) error {

@@ -21,7 +21,10 @@ type ResponseWriter interface {
 
 // Recorder records responses to decisions.
 type Recorder struct {
-	Catalog   *Snapshot[*decision.Catalog]
+	Catalog *Snapshot[*decision.Catalog]
+	// Models score the response's logged features for the calibration counter; a
+	// slightly stale copy only shifts which calibration bin is counted.
+	Models    *Snapshot[*decision.Models]
 	Decisions DecisionReader
 	Responses ResponseWriter
 	Now       func() time.Time
@@ -53,7 +56,11 @@ func (r *Recorder) Record(ctx context.Context, resp decision.Response) (Recorded
 	if err != nil {
 		return Recorded{}, err
 	}
-	a, err := catalog.Attribute(logged, resp)
+	models, err := r.Models.Get(ctx)
+	if err != nil {
+		models = nil // Priors still tell where the response falls; the counts stay exact.
+	}
+	a, err := catalog.Attribute(logged, resp, models)
 	if err != nil {
 		return Recorded{}, err
 	}
@@ -62,5 +69,5 @@ func (r *Recorder) Record(ctx context.Context, resp decision.Response) (Recorded
 	if err != nil {
 		return Recorded{}, err
 	}
-	return Recorded{ResponseID: resp.ResponseID, DecisionID: resp.DecisionID, Duplicate: duplicate, Positive: a.Delta.Positives > 0}, nil
+	return Recorded{ResponseID: resp.ResponseID, DecisionID: resp.DecisionID, Duplicate: duplicate, Positive: catalog.IsSuccess(resp.ActionID, resp.Outcome)}, nil
 }

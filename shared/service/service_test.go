@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/service"
 )
@@ -21,7 +22,8 @@ func newDecider(s *memStore, c *clock) *service.Decider {
 }
 
 func newRecorder(s *memStore, c *clock) *service.Recorder {
-	return &service.Recorder{Catalog: service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, c.now), Decisions: s, Responses: s, Now: c.now}
+	return &service.Recorder{Catalog: service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, c.now),
+		Models: service.NewModelsSnapshot(s, service.DefaultModelsMaxAge, c.now), Decisions: s, Responses: s, Now: c.now}
 }
 
 func TestDecideLogsTheDecision(t *testing.T) {
@@ -66,16 +68,16 @@ func TestRecordResponse(t *testing.T) {
 		resp      decision.Response
 		wantCode  string
 		wantDup   bool
-		wantCount decision.Counts
+		wantCount [2]int64 // impressions, successes
 	}{
-		{"impression", resp("impression", "r1"), "", false, decision.Counts{Impressions: 1}},
-		{"click", resp("click", "r2"), "", false, decision.Counts{Impressions: 1, Positives: 1}},
-		{"duplicate click", resp("click", "r2"), "", true, decision.Counts{Impressions: 1, Positives: 1}},
-		{"reject counts no positive", resp("reject", "r3"), "", false, decision.Counts{Impressions: 1, Positives: 1}},
-		{"unknown decision", decision.Response{DecisionID: "nope", CustomerID: "C1", ActionID: action, Channel: "web", Outcome: "click"}, decision.ENotFound, false, decision.Counts{Impressions: 1, Positives: 1}},
-		{"other customer", decision.Response{DecisionID: d.DecisionID, CustomerID: "C2", ActionID: action, Channel: "web", Outcome: "click"}, decision.EConflict, false, decision.Counts{Impressions: 1, Positives: 1}},
-		{"action not offered", decision.Response{DecisionID: d.DecisionID, CustomerID: "C1", ActionID: "tv-pack", Channel: "web", Outcome: "click"}, decision.EConflict, false, decision.Counts{Impressions: 1, Positives: 1}},
-		{"unknown outcome", resp("love", "r4"), decision.EInvalid, false, decision.Counts{Impressions: 1, Positives: 1}},
+		{"impression", resp("impression", "r1"), "", false, [2]int64{1, 0}},
+		{"click", resp("click", "r2"), "", false, [2]int64{1, 1}},
+		{"duplicate click", resp("click", "r2"), "", true, [2]int64{1, 1}},
+		{"reject counts no positive", resp("reject", "r3"), "", false, [2]int64{1, 1}},
+		{"unknown decision", decision.Response{DecisionID: "nope", CustomerID: "C1", ActionID: action, Channel: "web", Outcome: "click"}, decision.ENotFound, false, [2]int64{1, 1}},
+		{"other customer", decision.Response{DecisionID: d.DecisionID, CustomerID: "C2", ActionID: action, Channel: "web", Outcome: "click"}, decision.EConflict, false, [2]int64{1, 1}},
+		{"action not offered", decision.Response{DecisionID: d.DecisionID, CustomerID: "C1", ActionID: "tv-pack", Channel: "web", Outcome: "click"}, decision.EConflict, false, [2]int64{1, 1}},
+		{"unknown outcome", resp("love", "r4"), decision.EInvalid, false, [2]int64{1, 1}},
 	}
 	for _, st := range steps {
 		got, err := rec.Record(ctx, st.resp)
@@ -85,8 +87,8 @@ func TestRecordResponse(t *testing.T) {
 		if err == nil && got.Duplicate != st.wantDup {
 			t.Errorf("%s: Record duplicate = %v, want %v", st.name, got.Duplicate, st.wantDup)
 		}
-		if c := s.counts[key]; c != st.wantCount {
-			t.Errorf("%s: counts = %+v, want %+v", st.name, c, st.wantCount)
+		if imp, succ := s.totals(key); [2]int64{imp, succ} != st.wantCount {
+			t.Errorf("%s: impressions, successes = %d, %d; want %v", st.name, imp, succ, st.wantCount)
 		}
 	}
 }
@@ -112,12 +114,12 @@ func TestSnapshotServesStaleValueWhenReloadFails(t *testing.T) {
 	s := newMemStore(t)
 	clk := &clock{t0}
 	snap := service.NewModelsSnapshot(s, service.DefaultModelsMaxAge, clk.now)
-	s.counts[decision.ModelKey{ActionID: "a", Channel: "web"}] = decision.Counts{Impressions: 1}
+	s.counters[decision.ModelKey{ActionID: "a", Channel: "web"}] = map[adaptive.Key]int64{{Predictor: "*"}: 1}
 	first, err := snap.Get(context.Background())
 	if err != nil || first.Len() != 1 {
 		t.Fatalf("Get = %v, %v; want 1 model", first.Len(), err)
 	}
-	s.counts[decision.ModelKey{ActionID: "b", Channel: "web"}] = decision.Counts{Impressions: 1}
+	s.counters[decision.ModelKey{ActionID: "b", Channel: "web"}] = map[adaptive.Key]int64{{Predictor: "*"}: 1}
 	if got, _ := snap.Get(context.Background()); got.Len() != 1 {
 		t.Errorf("Get within max age = %d models, want the cached 1", got.Len())
 	}
