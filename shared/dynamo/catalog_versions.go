@@ -111,7 +111,7 @@ func (s *Store) RollbackCatalog(ctx context.Context, version string, now time.Ti
 // version: an operator who reviewed the difference between from and version must not
 // silently overwrite a catalog someone else published meanwhile. When the live version
 // is no longer from, it returns an EConflict error and changes nothing; an unknown
-// version is ENotFound. Rolling back to the version already live changes nothing.
+// version is ENotFound. Rolling back to the version that is live changes nothing.
 func (s *Store) RollbackCatalogFrom(ctx context.Context, from, version string, now time.Time) error {
 	n, err := parseVersion(version)
 	if err != nil {
@@ -126,6 +126,13 @@ func (s *Store) RollbackCatalogFrom(ctx context.Context, from, version string, n
 	}
 	version = getString(target, "version")
 	if version == from {
+		live, err := s.LiveCatalogVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if live != from {
+			return decision.Errorf(decision.EConflict, "the live catalog is version %s, not %s", live, from)
+		}
 		return nil
 	}
 	live := catalogKey("LIVE")
