@@ -60,8 +60,16 @@ func (s *Store) LoadCatalog(ctx context.Context) (*decision.Catalog, error) {
 
 // PublishCatalog stores source as the next version and makes it live. The caller has
 // validated it. Two publishers racing for the same version number cannot both win:
-// the version item is written only if absent.
+// the version item is written only if absent; and LIVE is replaced only if it still
+// holds the version read here, so a rollback made meanwhile is never silently undone.
 func (s *Store) PublishCatalog(ctx context.Context, source []byte, now time.Time) (string, error) {
+	liveUnchanged, liveValues := "attribute_not_exists(pk)", map[string]types.AttributeValue(nil)
+	switch live, err := s.LiveCatalogVersion(ctx); {
+	case err == nil:
+		liveUnchanged, liveValues = "version = :live", map[string]types.AttributeValue{":live": str(live)}
+	case decision.ErrorCode(err) != decision.ENotFound:
+		return "", err
+	}
 	// Number from the highest version ever published, not from the live one: after a
 	// rollback the live version is older, and its successor number is already taken.
 	highest, err := s.highestCatalogVersion(ctx)
@@ -82,11 +90,12 @@ func (s *Store) PublishCatalog(ctx context.Context, source []byte, now time.Time
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.tables.Catalog, Item: versionItem, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		{Put: &types.Put{TableName: &s.tables.Catalog, Item: liveItem}},
+		{Put: &types.Put{TableName: &s.tables.Catalog, Item: liveItem,
+			ConditionExpression: aws.String(liveUnchanged), ExpressionAttributeValues: liveValues}},
 	}})
 	var cancelled *types.TransactionCanceledException
 	if errors.As(err, &cancelled) {
-		return "", decision.Errorf(decision.EConflict, "another catalog was published at the same time; publish again")
+		return "", decision.Errorf(decision.EConflict, "another catalog was published or rolled back at the same time; review and publish again")
 	}
 	if err != nil {
 		return "", fmt.Errorf("publish catalog version %s: %w", version, err)
