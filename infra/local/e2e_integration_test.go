@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,6 +31,9 @@ import (
 )
 
 const root = "../.."
+
+// modelsMaxAge is the freshness bound the functions run with in these tests.
+const modelsMaxAge = time.Second
 
 var env *local.Env
 
@@ -58,7 +62,10 @@ func run(m *testing.M) int {
 		}
 	}
 	absRoot, _ := filepath.Abs(root)
-	env, err = local.Up(ctx, local.Options{Root: absRoot, BinDir: bin, Prefix: "e2e-"})
+	// A one-second model refresh lets the tests see learning without waiting out the
+	// deployed 30-second bound.
+	env, err = local.Up(ctx, local.Options{Root: absRoot, BinDir: bin, Prefix: "e2e-",
+		FunctionEnv: map[string]string{"MODELS_MAX_AGE": modelsMaxAge.String()}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start local environment:", err)
 		return 1
@@ -345,4 +352,102 @@ func TestFrontDoorRoutes(t *testing.T) {
 			t.Errorf("%s %s %s = %d (%s), want %d JSON", tt.method, tt.path, tt.body, resp.StatusCode, resp.Header.Get("Content-Type"), tt.wantStatus)
 		}
 	}
+}
+
+// api posts a JSON body through the front door and decodes a 200 answer.
+func api(t *testing.T, srv *httptest.Server, path string, body, out any) {
+	t.Helper()
+	payload, _ := json.Marshal(body)
+	resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(string(payload)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s %s = %d %s", path, payload, resp.StatusCode, raw)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func offerOf(d decision.Decision, actionID string) (decision.Offer, bool) {
+	for _, o := range d.Actions {
+		if o.ActionID == actionID {
+			return o, true
+		}
+	}
+	return decision.Offer{}, false
+}
+
+// TestResponsesChangeTheNextDecision records an impression and a click through the
+// API and checks that, once the functions' model cache has refreshed, the next
+// decision for the action rests on that evidence.
+func TestResponsesChangeTheNextDecision(t *testing.T) {
+	srv := httptest.NewServer(env.FrontDoor())
+	defer srv.Close()
+	req := decision.Request{CustomerID: "C000050", Channel: "web", Placement: "account-sidebar", Limit: 5}
+	var first decision.Decision
+	api(t, srv, "/v1/decisions", req, &first)
+	if len(first.Actions) == 0 {
+		t.Fatalf("decide(%+v) = silence %+v, want actions", req, first.Silence)
+	}
+	offer := first.Actions[0]
+	for _, outcome := range []string{"impression", "click"} {
+		var rec service.Recorded
+		api(t, srv, "/v1/responses", decision.Response{DecisionID: first.DecisionID, CustomerID: req.CustomerID,
+			ActionID: offer.ActionID, Channel: req.Channel, Outcome: outcome}, &rec)
+	}
+	time.Sleep(modelsMaxAge + 100*time.Millisecond)
+	var next decision.Decision
+	api(t, srv, "/v1/decisions", req, &next)
+	got, ok := offerOf(next, offer.ActionID)
+	if !ok {
+		t.Fatalf("after a click, decide = %v, want %s still offered", next.Actions, offer.ActionID)
+	}
+	if got.Evidence < offer.Evidence+1 || got.Propensity <= offer.Propensity {
+		t.Errorf("after an impression and a click, %s has evidence %v and propensity %.4f; before: %v and %.4f; want both higher",
+			offer.ActionID, got.Evidence, got.Propensity, offer.Evidence, offer.Propensity)
+	}
+}
+
+// TestSuppressionFromRecordedImpressions shows an action three times to a customer
+// who never responds; the contact history record-response writes must then keep
+// decide from offering it again (the demo catalog suppresses after 3 impressions).
+func TestSuppressionFromRecordedImpressions(t *testing.T) {
+	srv := httptest.NewServer(env.FrontDoor())
+	defer srv.Close()
+	req := decision.Request{CustomerID: "C000060", Channel: "web", Placement: "account-sidebar", Limit: 5, Explain: true}
+	var ignored string
+	for i := range 3 {
+		var d decision.Decision
+		api(t, srv, "/v1/decisions", req, &d)
+		if i == 0 {
+			if len(d.Actions) == 0 {
+				t.Fatalf("decide(%+v) = silence %+v, want actions", req, d.Silence)
+			}
+			ignored = d.Actions[0].ActionID
+		}
+		if _, ok := offerOf(d, ignored); !ok {
+			t.Fatalf("decision %d = %v, want %s offered again before suppression", i+1, d.Actions, ignored)
+		}
+		var rec service.Recorded
+		api(t, srv, "/v1/responses", decision.Response{DecisionID: d.DecisionID, CustomerID: req.CustomerID,
+			ActionID: ignored, Channel: req.Channel, Outcome: "impression"}, &rec)
+	}
+	var after decision.Decision
+	api(t, srv, "/v1/decisions", req, &after)
+	if _, ok := offerOf(after, ignored); ok {
+		t.Fatalf("after 3 ignored impressions decide still offers %s", ignored)
+	}
+	for _, e := range after.Excluded {
+		if e.ActionID == ignored {
+			if e.Policy != "suppression" {
+				t.Errorf("%s excluded by %s (%s), want suppression", ignored, e.Policy, e.Detail)
+			}
+			return
+		}
+	}
+	t.Errorf("%s is neither offered nor explained in %+v", ignored, after.Excluded)
 }
