@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -265,8 +266,10 @@ func TestOutboundPath(t *testing.T) {
 	}
 
 	summary, err = invokeBatch(readEvent(t, "score-batch.json"))
-	if err != nil || summary.RunID != "run-20261123T0600Z" || summary.Planned != dry.Planned {
-		t.Fatalf("score-batch(schedule) = %+v, %v; want run-20261123T0600Z planning %d like the dry run", summary, err, dry.Planned)
+	// The demo catalog explores: Thompson draws are seeded by decision id, which
+	// includes the run id, so the real run's plan differs slightly from the dry run's.
+	if err != nil || summary.RunID != "run-20261123T0600Z" || math.Abs(float64(summary.Planned-dry.Planned)) > 0.05*float64(dry.Planned) {
+		t.Fatalf("score-batch(schedule) = %+v, %v; want run-20261123T0600Z planning about %d like the dry run", summary, err, dry.Planned)
 	}
 	if n := totalDepth(t); n != summary.Planned {
 		t.Errorf("after the run the queues hold %d messages, want the %d planned", n, summary.Planned)

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -108,7 +109,14 @@ func fromAttributeMap(m map[string]types.AttributeValue) map[string]any {
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
 
+// number encodes a float for DynamoDB, whose numbers span magnitudes 1e-130 to 1e126
+// and have no NaN or infinity. Magnitudes below the range, such as a Thompson draw far
+// in a tail, are stored as 0; the others cannot arise from finite model arithmetic and
+// are stored as 0 too rather than failing a whole write.
 func number(f float64) types.AttributeValue {
+	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) < 1e-120 {
+		f = 0
+	}
 	return &types.AttributeValueMemberN{Value: strconv.FormatFloat(f, 'f', -1, 64)}
 }
 
