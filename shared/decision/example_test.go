@@ -33,7 +33,6 @@ issues:
 			"firstName": "Ada", "productsHeld": []any{"mobile"},
 		}},
 		Models:     nil, // no responses yet: every action scores its prior
-
 		Now:        time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
 		DecisionID: "d-1",
 	})

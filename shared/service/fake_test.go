@@ -21,9 +21,9 @@ type memStore struct {
 	decisions map[string]decision.LoggedDecision
 	claims    map[string]bool
 	// counters are kept as a store keeps them: impressions and successes.
-	counters  map[decision.ModelKey]map[adaptive.Key]int64
-	queued    map[string][]service.OutboundMessage
-	failLoad  error
+	counters map[decision.ModelKey]map[adaptive.Key]int64
+	queued   map[string][]service.OutboundMessage
+	failLoad error
 	// profileDelay makes LoadCustomer hang until its context ends or the delay passes.
 	profileDelay time.Duration
 	failLog      error
