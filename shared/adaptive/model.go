@@ -46,8 +46,17 @@ func (m *Model) Update(x []Value, positive bool, at time.Time) Delta {
 // are x, at time at, scoring x with this snapshot for the calibration counter. A store that
 // keeps compiled snapshots uses it to learn without recompiling the model.
 func (s *Snapshot) Observe(x []Value, positive bool, at time.Time) Delta {
+	return s.ObserveScored(x, positive, at, s.rawContribution(x))
+}
+
+// ObserveScored is Observe with the calibration counter chosen by contribution, the
+// Score.Contribution the customer had when the decision was made. A response arrives
+// after the decision, often after the model has learned more; binning an impression
+// and its later click by one and the same score keeps the calibration table (and the
+// model's AUC read from it) honest.
+func (s *Snapshot) ObserveScored(x []Value, positive bool, at time.Time, contribution float64) Delta {
 	bucket := s.cfg.Memory.bucketOf(at)
-	raw := s.rawContribution(x)
+	raw := contribution
 	d := make(Delta, 0, len(s.cfg.Predictors)+2)
 	d = append(d, Increment{Key: Key{Bucket: bucket, Predictor: totalName, Positive: positive}, N: 1})
 	for i, p := range s.cfg.Predictors {

@@ -16,6 +16,11 @@ type Score struct {
 	RawLogOdds float64
 	// Evidence is the (decayed) number of responses the model has learned from.
 	Evidence float64
+	// Contribution is the sum of the active predictors' contributions, the raw score
+	// by which responses are counted in calibration bins. A store logs it with the
+	// decision so that the responses to it are binned by the score the customer had
+	// then (see ObserveScored).
+	Contribution float64
 	// sampleSize is the effective sample size of the Beta posterior used by Sample.
 	sampleSize float64
 }
@@ -35,9 +40,10 @@ func (s *Snapshot) Score(x []Value) Score {
 	raw := s.rawContribution(x)
 	calibrated := s.calibration.apply(raw)
 	return Score{
-		Propensity: sigmoid(calibrated),
-		LogOdds:    calibrated,
-		RawLogOdds: s.baseLogOdds + raw,
+		Propensity:   sigmoid(calibrated),
+		LogOdds:      calibrated,
+		RawLogOdds:   s.baseLogOdds + raw,
+		Contribution: raw,
 		Evidence:   s.total.n(),
 		sampleSize: s.total.n() + s.cfg.PriorStrength,
 	}

@@ -57,6 +57,10 @@ type Offer struct {
 	// TopPredictors are the predictors that moved this customer's propensity most.
 	TopPredictors []PredictorContribution `json:"topPredictors,omitempty"`
 	Reasons       []string                `json:"reasons"`
+
+	// score is the model's raw score for the customer, logged so that the responses
+	// to this offer are counted at the score it had (see adaptive.ObserveScored).
+	score float64
 }
 
 // Silence reasons.
@@ -372,6 +376,7 @@ func (c *Catalog) offer(cand *candidate, x []adaptive.Value, p *Profile) Offer {
 		ContextWeight: cand.weight,
 		Priority:      cand.priority,
 		TopPredictors: contributions(cand.model, x),
+		score:         cand.score.Contribution,
 		Reasons:       []string{rulesReason(len(ca.rules)), propensityReason(cand.score, ca.prior)},
 	}
 }

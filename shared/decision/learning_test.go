@@ -125,3 +125,54 @@ func TestExplorationTriesActionsWithLittleEvidence(t *testing.T) {
 		t.Errorf("the same decision id explored differently: %+v then %+v", first.Actions[0], again.Actions[0])
 	}
 }
+
+// TestResponsesAreCalibratedAtTheDecisionsScore checks that an impression and its
+// click land in the same calibration bin although the models learned in between:
+// both use the score logged with the decision.
+func TestResponsesAreCalibratedAtTheDecisionsScore(t *testing.T) {
+	c := loadTestCatalog(t)
+	p := loyalCustomer()
+	d, err := c.Decide(decision.Input{Request: decision.Request{CustomerID: "C1", Channel: "sms"}, Profile: p, Now: testNow, DecisionID: "d1"})
+	if err != nil || len(d.Actions) == 0 {
+		t.Fatalf("Decide = %+v, %v", d, err)
+	}
+	logged := c.Log(d)
+	calibrationBin := func(a decision.Attribution) string {
+		for _, inc := range a.Learn {
+			if inc.Key.Predictor == "~cal" {
+				return inc.Key.Bin
+			}
+		}
+		t.Fatalf("attribution %+v has no calibration counter", a)
+		return ""
+	}
+	attribute := func(outcome string, models *decision.Models) decision.Attribution {
+		r := decision.Response{DecisionID: "d1", CustomerID: "C1", ActionID: d.Actions[0].ActionID, Channel: "sms", Outcome: outcome}
+		if err := decision.ValidateResponse(&r, testNow); err != nil {
+			t.Fatal(err)
+		}
+		a, err := c.Attribute(logged, r, models)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	impression := attribute("impression", nil)
+	// Meanwhile the model learned that long-tenure customers click a lot.
+	l := &learner{counters: map[decision.ModelKey]map[adaptive.Key]int64{}}
+	cfg, _ := c.ModelConfig(d.Actions[0].ActionID)
+	m, _ := adaptive.New(cfg, nil)
+	for i := range 2000 {
+		veteran := i%2 == 0 // the test customer's tenure (36) clicks 90%, newcomers 5%
+		x, positive := []adaptive.Value{adaptive.Number(36)}, i%10 != 0
+		if !veteran {
+			x, positive = []adaptive.Value{adaptive.Number(5)}, i%20 == 1
+		}
+		l.apply(decision.Attribution{Model: decision.ModelKey{ActionID: d.Actions[0].ActionID, Channel: "sms"},
+			Learn: m.Update(x, positive, testNow)})
+	}
+	click := attribute("click", l.models(testNow))
+	if calibrationBin(impression) != calibrationBin(click) {
+		t.Errorf("impression counted in calibration bin %s, its click in %s; want the decision's bin for both", calibrationBin(impression), calibrationBin(click))
+	}
+}

@@ -45,6 +45,8 @@ type LoggedOffer struct {
 	TreatmentID string  `json:"treatmentId"`
 	Propensity  float64 `json:"propensity"`
 	Priority    float64 `json:"priority"`
+	// Score is the model's raw score for the customer when the offer was made.
+	Score float64 `json:"score"`
 }
 
 // Log returns the decision-log entry of d, kept for the catalog's decision retention.
@@ -60,7 +62,7 @@ func (c *Catalog) Log(d Decision) LoggedDecision {
 		Features:     c.namedFeatures(d.features),
 	}
 	for i, o := range d.Actions {
-		l.Offers[i] = LoggedOffer{ActionID: o.ActionID, TreatmentID: o.TreatmentID, Propensity: o.Propensity, Priority: o.Priority}
+		l.Offers[i] = LoggedOffer{ActionID: o.ActionID, TreatmentID: o.TreatmentID, Propensity: o.Propensity, Priority: o.Priority, Score: o.score}
 	}
 	if d.Silence != nil {
 		l.Silence = d.Silence.Reason
@@ -149,7 +151,8 @@ func (c *Catalog) Attribute(d LoggedDecision, r Response, models *Models) (Attri
 	}
 	if impression || success {
 		x := c.alignFeatures(d.Features)
-		a.Learn = c.Snapshot(models, ca, r.Channel).Observe(x, success, *r.OccurredAt)
+		offer := d.Offers[slices.IndexFunc(d.Offers, func(o LoggedOffer) bool { return o.ActionID == r.ActionID })]
+		a.Learn = c.Snapshot(models, ca, r.Channel).ObserveScored(x, success, *r.OccurredAt, offer.Score)
 	}
 	return a, nil
 }

@@ -37,6 +37,7 @@ func decisionItem(d decision.LoggedDecision) map[string]types.AttributeValue {
 			"treatmentId": str(o.TreatmentID),
 			"propensity":  number(o.Propensity),
 			"priority":    number(o.Priority),
+			"score":       number(o.Score),
 		}}
 	}
 	item := decisionKey(d.DecisionID)
@@ -86,6 +87,7 @@ func (s *Store) GetDecision(ctx context.Context, id string, now time.Time) (deci
 					TreatmentID: getString(m.Value, "treatmentId"),
 					Propensity:  getNumber(m.Value, "propensity"),
 					Priority:    getNumber(m.Value, "priority"),
+					Score:       getNumber(m.Value, "score"),
 				})
 			}
 		}

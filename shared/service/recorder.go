@@ -22,8 +22,8 @@ type ResponseWriter interface {
 // Recorder records responses to decisions.
 type Recorder struct {
 	Catalog *Snapshot[*decision.Catalog]
-	// Models score the response's logged features for the calibration counter; a
-	// slightly stale copy only shifts which calibration bin is counted.
+	// Models turn a response into counter increments; the calibration counter uses the
+	// score logged with the decision, so the models' age does not matter.
 	Models    *Snapshot[*decision.Models]
 	Decisions DecisionReader
 	Responses ResponseWriter
