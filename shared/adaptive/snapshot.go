@@ -15,6 +15,9 @@ type Snapshot struct {
 	baseLogOdds float64
 	predictors  []compiledPredictor
 	calibration curve
+	// calibrationBins are the decayed calibration counters by raw-score bin, kept for
+	// Report.
+	calibrationBins []counts
 }
 
 // compiledPredictor holds what scoring needs for one predictor.
@@ -113,6 +116,7 @@ func compile(cfg Config, state *State, now int64) *Snapshot {
 		s.predictors[i] = s.compilePredictor(p, raws[i])
 	}
 	s.calibration = buildCurve(cal, s.baseLogOdds, cfg.BinStrength, cfg.CalibrationStrength)
+	s.calibrationBins = cal
 	return s
 }
 

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nextbest/nextbest/shared/adaptive"
+	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/monitor"
+)
+
+var testNow = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func TestParseArgs(t *testing.T) {
+	env := map[string]string{"MODELS_TABLE": "models-env", "CATALOG_TABLE": "catalog-env"}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    options
+		wantErr error
+		stderr  string // a fragment of what is printed
+	}{
+		{"tables from the environment", []string{"report"}, env, options{modelsTable: "models-env", catalogTable: "catalog-env"}, nil, ""},
+		{"every flag", []string{"report", "-model", "a/web", "-emf", "-table", "m", "-catalog-table", "c", "-endpoint", "http://x", "-region", "eu-west-1"}, nil,
+			options{model: "a/web", emf: true, modelsTable: "m", catalogTable: "c", endpoint: "http://x", region: "eu-west-1"}, nil, ""},
+		{"no command", nil, env, options{}, errUsage, "usage: models report"},
+		{"unknown command", []string{"show"}, env, options{}, errUsage, `unknown command "show"`},
+		{"help", []string{"help"}, env, options{}, flag.ErrHelp, "usage: models report"},
+		{"report help", []string{"report", "-h"}, env, options{}, flag.ErrHelp, "-catalog-table"},
+		{"unknown flag", []string{"report", "-verbose"}, env, options{}, errUsage, "flag provided but not defined: -verbose"},
+		{"extra argument", []string{"report", "fibre"}, env, options{}, errUsage, `unexpected argument "fibre"`},
+		{"no models table", []string{"report", "-catalog-table", "c"}, nil, options{}, errUsage, "no models table"},
+		{"no catalog table", []string{"report", "-table", "m"}, nil, options{}, errUsage, "no catalog table"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			got, err := parseArgs(tt.args, &stderr, func(k string) string { return tt.env[k] })
+			if !errors.Is(err, tt.wantErr) || (err == nil && got != tt.want) {
+				t.Errorf("parseArgs(%q) = %+v, %v; want %+v, %v", tt.args, got, err, tt.want, tt.wantErr)
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("parseArgs(%q) printed %q, want %q", tt.args, stderr.String(), tt.stderr)
+			}
+		})
+	}
+}
+
+func TestRunExitStatus(t *testing.T) {
+	tests := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"help"}, 0},
+		{[]string{"report", "-table", "m"}, 2},
+		{[]string{"frobnicate"}, 2},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		if got := run(context.Background(), tt.args, &stdout, &stderr, func(string) string { return "" }); got != tt.want {
+			t.Errorf("run(%q) = %d, want %d; stderr:\n%s", tt.args, got, tt.want, stderr.String())
+		}
+	}
+}
+
+func TestFilter(t *testing.T) {
+	reports := []monitor.ModelReport{
+		{Model: decision.ModelKey{ActionID: "fibre", Channel: "sms"}},
+		{Model: decision.ModelKey{ActionID: "fibre", Channel: "web"}},
+		{Model: decision.ModelKey{ActionID: "bonus"}},
+	}
+	tests := []struct {
+		model   string
+		want    []string
+		wantErr bool
+	}{
+		{"", []string{"fibre/sms", "fibre/web", "bonus/*"}, false},
+		{"fibre/web", []string{"fibre/web"}, false},
+		{"fibre", []string{"fibre/sms", "fibre/web"}, false},
+		{"bonus/*", []string{"bonus/*"}, false},
+		{"bonus", []string{"bonus/*"}, false},
+		{"fibre/email", nil, true},
+		{"fib", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := filter(reports, tt.model)
+		var names []string
+		for _, r := range got {
+			names = append(names, r.Name())
+		}
+		if (err != nil) != tt.wantErr || strings.Join(names, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("filter(%q) = %v, %v; want %v (error %v)", tt.model, names, err, tt.want, tt.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "fibre/sms, fibre/web, bonus/*") {
+			t.Errorf("filter(%q) error %q, want it to list the models with counters", tt.model, err)
+		}
+	}
+}
+
+// fakeStore serves a catalog and models from memory.
+type fakeStore struct {
+	catalog *decision.Catalog
+	models  *decision.Models
+}
+
+func (f fakeStore) LoadCatalog(context.Context) (*decision.Catalog, error) {
+	if f.catalog == nil {
+		return nil, decision.Errorf(decision.ENotFound, "no catalog has been published")
+	}
+	return f.catalog, nil
+}
+
+func (f fakeStore) LoadModels(context.Context, time.Time) (*decision.Models, error) {
+	return f.models, nil
+}
+
+func TestReport(t *testing.T) {
+	src, err := os.ReadFile("../../../shared/decision/testdata/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := decision.ParseCatalog("catalog.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog.Version = "7"
+	// fibre-upgrade on sms: 200 impressions, 20 successes; loyalty-bonus on web: 50, none.
+	totals := func(impressions, successes int64) *adaptive.State {
+		return adaptive.StateFromImpressions(map[adaptive.Key]int64{
+			{Predictor: "*"}: impressions, {Predictor: "*", Positive: true}: successes,
+			{Predictor: "~cal", Bin: "16"}: impressions, {Predictor: "~cal", Positive: true, Bin: "16"}: successes,
+		})
+	}
+	models := decision.NewModels(map[decision.ModelKey]*adaptive.State{
+		{ActionID: "fibre-upgrade", Channel: "sms"}: totals(200, 20),
+		{ActionID: "loyalty-bonus", Channel: "web"}: totals(50, 0),
+	}, testNow)
+	tests := []struct {
+		name    string
+		store   fakeStore
+		opts    options
+		want    []string // fragments of the output, or of the error
+		wantErr bool
+	}{
+		{"table", fakeStore{catalog, models}, options{}, []string{
+			"catalog version 7, models read at 2026-11-23T10:00:00Z",
+			"fibre-upgrade/sms         200          20    10.00%",
+			"loyalty-bonus/web          50           0     0.00%       -",
+			"fibre-upgrade/sms: 200 responses, 20 positive (10.00%)",
+		}, false},
+		{"one model", fakeStore{catalog, models}, options{model: "loyalty-bonus/web"}, []string{"loyalty-bonus/web: 50 responses"}, false},
+		{"emf", fakeStore{catalog, models}, options{emf: true}, []string{
+			`"ActionId":"fibre-upgrade","Channel":"sms","Evidence":200,"Positives":20,"SuccessRate":0.1,"AUC":0.5}`,
+			`"ActionId":"loyalty-bonus","Channel":"web","Evidence":50,"Positives":0,"SuccessRate":0}`,
+		}, false},
+		{"unknown model", fakeStore{catalog, models}, options{model: "tv-pack/web"}, []string{`no model "tv-pack/web" has counters`}, true},
+		{"nothing published", fakeStore{nil, models}, options{}, []string{"no catalog is live: publish one first"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := report(context.Background(), tt.store, tt.opts, &out, func() time.Time { return testNow })
+			got := out.String()
+			if err != nil {
+				got = err.Error()
+			}
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("report(%+v) error = %v, want error %v; output:\n%s", tt.opts, err, tt.wantErr, out.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("report(%+v) =\n%s\nwant %q", tt.opts, got, w)
+				}
+			}
+			if tt.opts.model == "loyalty-bonus/web" && strings.Contains(got, "fibre-upgrade") {
+				t.Errorf("report(%+v) =\n%s\nwant only loyalty-bonus/web", tt.opts, got)
+			}
+		})
+	}
+}

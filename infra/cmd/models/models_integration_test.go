@@ -1,0 +1,222 @@
+//go:build integration
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/nextbest/nextbest/infra/localstack"
+	"github.com/nextbest/nextbest/infra/template"
+	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/dynamo"
+)
+
+var (
+	endpoint string
+	tables   dynamo.Tables
+	store    *dynamo.Store
+)
+
+// TestMain starts DynamoDB Local and the SQS server and creates the tables from
+// template.yaml.
+func TestMain(m *testing.M) {
+	os.Exit(runWithStack(m))
+}
+
+func runWithStack(m *testing.M) int {
+	ctx := context.Background()
+	stack, err := localstack.Start(ctx, localstack.Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start local stack:", err)
+		return 1
+	}
+	defer stack.Close()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	endpoint = stack.DynamoDBEndpoint
+	ddb := dynamo.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	sq := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = aws.String(stack.SQSEndpoint) })
+	tpl, err := template.Load("../../../template.yaml")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	res, err := template.Provision(ctx, ddb, sq, tpl, "mod-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "provision:", err)
+		return 1
+	}
+	tables = dynamo.Tables{
+		Customers: res.Tables["CustomersTable"], Decisions: res.Tables["DecisionsTable"],
+		Models: res.Tables["ModelsTable"], Catalog: res.Tables["CatalogTable"],
+	}
+	store = dynamo.New(ddb, tables)
+	return m.Run()
+}
+
+// command runs the models command against the local tables.
+func command(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args = append(args, "-endpoint", endpoint, "-table", tables.Models, "-catalog-table", tables.Catalog)
+	if code := run(context.Background(), args, &out, &errOut, func(string) string { return "" }); code != 0 {
+		t.Fatalf("models %v = exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out.String(), errOut.String())
+	}
+	return out.String()
+}
+
+// TestReportOnRecordedResponses records responses the way decide and record-response
+// do, against DynamoDB Local: long-tenure customers click fibre-upgrade by SMS often,
+// others rarely; web customers click at a flat rate. The report must count every
+// impression and click, and find the tenure-driven model's ranking power.
+func TestReportOnRecordedResponses(t *testing.T) {
+	ctx := context.Background()
+	src, err := os.ReadFile("../../../shared/decision/testdata/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.PublishCatalog(ctx, src, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := store.LoadCatalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models, err := store.LoadModels(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := []struct {
+		channel   string
+		decisions int
+		clickRate func(tenure float64) float64
+	}{
+		{"sms", 600, func(tenure float64) float64 {
+			if tenure >= 36 {
+				return 0.35
+			}
+			return 0.03
+		}},
+		{"web", 150, func(float64) float64 { return 0.05 }},
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	sent := map[string][2]int64{} // impressions and clicks by model name
+	for _, s := range streams {
+		for i := range s.decisions {
+			now := time.Now()
+			customerID := fmt.Sprintf("%s-%04d", s.channel, i)
+			tenure := float64(rng.IntN(96))
+			d, err := catalog.Decide(decision.Input{
+				Request: decision.Request{CustomerID: customerID, Channel: s.channel},
+				Profile: decision.Profile{CustomerID: customerID, Known: true,
+					Attributes: map[string]any{"tenureMonths": tenure, "productsHeld": []any{"mobile"}},
+					Consents:   map[string]bool{"sms": true}},
+				Models: models, Now: now, DecisionID: "d-" + customerID,
+			})
+			if err != nil || len(d.Actions) != 1 {
+				t.Fatalf("Decide(%s) = %+v, %v; want one action", customerID, d, err)
+			}
+			if err := store.PutDecision(ctx, catalog.Log(d)); err != nil {
+				t.Fatal(err)
+			}
+			respond := func(outcome string) {
+				t.Helper()
+				r := decision.Response{DecisionID: d.DecisionID, CustomerID: customerID, ActionID: d.Actions[0].ActionID, Channel: s.channel, Outcome: outcome}
+				if err := decision.ValidateResponse(&r, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				logged, err := store.GetDecision(ctx, r.DecisionID, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, err := catalog.Attribute(logged, r, models)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dup, err := store.RecordResponse(ctx, customerID, r.ResponseID, a, logged.ExpiresAt); err != nil || dup {
+					t.Fatalf("RecordResponse(%s) = duplicate %v, %v; want recorded", r.ResponseID, dup, err)
+				}
+			}
+			name := d.Actions[0].ActionID + "/" + s.channel
+			n := sent[name]
+			respond(decision.KindImpression)
+			n[0]++
+			if rng.Float64() < s.clickRate(tenure) {
+				respond("click")
+				n[1]++
+			}
+			sent[name] = n
+			// A function's periodic refresh: the calibration counters then see the
+			// scores of a model that has learned.
+			if i%100 == 99 {
+				if models, err = store.LoadModels(ctx, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+
+	table := command(t, "report")
+	t.Logf("models report:\n%s", table)
+	for name, n := range sent {
+		if want := fmt.Sprintf("%s  %10d  %10d", name, n[0], n[1]); !strings.Contains(table, want) {
+			t.Errorf("report lacks the line %q", want)
+		}
+	}
+
+	emf := command(t, "report", "-emf")
+	got := map[string]struct {
+		Evidence, Positives float64
+		AUC                 *float64
+	}{}
+	for _, line := range strings.Split(strings.TrimSpace(emf), "\n") {
+		var doc struct {
+			ActionID            string `json:"ActionId"`
+			Channel             string
+			Evidence, Positives float64
+			AUC                 *float64
+		}
+		if err := json.Unmarshal([]byte(line), &doc); err != nil {
+			t.Fatalf("EMF line %q: %v", line, err)
+		}
+		got[doc.ActionID+"/"+doc.Channel] = struct {
+			Evidence, Positives float64
+			AUC                 *float64
+		}{doc.Evidence, doc.Positives, doc.AUC}
+	}
+	if len(got) != len(sent) {
+		t.Errorf("report -emf = %d models, want %d:\n%s", len(got), len(sent), emf)
+	}
+	for name, n := range sent {
+		g := got[name]
+		if g.Evidence != float64(n[0]) || g.Positives != float64(n[1]) {
+			t.Errorf("report -emf: %s evidence %v, positives %v; want the %d impressions and %d clicks sent", name, g.Evidence, g.Positives, n[0], n[1])
+		}
+	}
+	if auc := got["fibre-upgrade/sms"].AUC; auc == nil || *auc <= 0.6 {
+		t.Errorf("report -emf: fibre-upgrade/sms AUC %v, want above 0.6 for the tenure-driven model", auc)
+	}
+
+	one := command(t, "report", "-model", "fibre-upgrade/sms")
+	if !strings.Contains(one, "fibre-upgrade/sms: 600 responses") || strings.Contains(one, "/web") {
+		t.Errorf("report -model fibre-upgrade/sms =\n%s\nwant only that model", one)
+	}
+}
