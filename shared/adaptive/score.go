@@ -44,8 +44,8 @@ func (s *Snapshot) Score(x []Value) Score {
 		LogOdds:      calibrated,
 		RawLogOdds:   s.baseLogOdds + raw,
 		Contribution: raw,
-		Evidence:   s.total.n(),
-		sampleSize: s.total.n() + s.cfg.PriorStrength,
+		Evidence:     s.total.n(),
+		sampleSize:   s.total.n() + s.cfg.PriorStrength,
 	}
 }
 
