@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,41 +19,147 @@ import (
 // planner is what the handler needs from the service layer.
 type planner interface {
 	Run(ctx context.Context, runID string, dryRun bool) (service.RunSummary, error)
+	RunSegment(ctx context.Context, runID string, segment int) (service.RunSummary, error)
+	Report(ctx context.Context, runID string, counter service.RunResponseCounter) (service.RunReport, error)
+}
+
+// fanout is what the handler needs to spread a run over the work queue.
+type fanout interface {
+	Start(ctx context.Context, runID string) (service.RunSummary, error)
+	Work(ctx context.Context, item service.WorkItem) error
 }
 
 type handler struct {
 	log     *slog.Logger
 	planner planner
+	// responses counts the recorded outcomes of a run for its report.
+	responses service.RunResponseCounter
+	// fanout is nil when no work queue is configured.
+	fanout fanout
+	// fanOutScheduled spreads scheduled runs over the work queue.
+	fanOutScheduled bool
 }
 
-// runRequest is the payload of a manual run (for example a dry run from the console
-// or `sam local invoke`).
+// runRequest is the payload of a manual invocation: a run (for example a dry run from
+// the console or `sam local invoke`), the retry of one failed segment of a run, or the
+// report of a finished run's forecast against its actual responses.
 type runRequest struct {
-	RunID  string `json:"runId"`
-	DryRun bool   `json:"dryRun"`
+	RunID   string `json:"runId"`
+	DryRun  bool   `json:"dryRun"`
+	Segment *int   `json:"segment"`
+	Report  bool   `json:"report"`
+	// FanOut spreads the run's segments over the work queue instead of planning them
+	// in this invocation.
+	FanOut bool `json:"fanOut"`
+
+	scheduled bool
 }
 
 var validRunID = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 
 // handle accepts either EventBridge's scheduled event, whose run id is derived from
 // the scheduled time so that a retried invocation repeats the same run, or a manual
-// run request.
-func (h *handler) handle(ctx context.Context, payload json.RawMessage) (service.RunSummary, error) {
+// request. It answers a service.RunSummary, or a service.RunReport for a report.
+//
+// The work queue invokes it too, with SQS events of service.WorkItem: it then answers
+// which items failed, so that SQS retries those alone.
+func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	log := platform.RequestLogger(ctx, h.log)
+	if isSQSEvent(payload) {
+		return h.handleWork(ctx, log, payload)
+	}
 	req, err := parseRun(payload)
 	if err != nil {
 		log.WarnContext(ctx, "rejected run request", "error", err)
-		return service.RunSummary{}, err
+		return nil, err
 	}
-	summary, err := h.planner.Run(ctx, req.RunID, req.DryRun)
+	if req.FanOut || (req.scheduled && h.fanOutScheduled) {
+		if h.fanout == nil {
+			return nil, fmt.Errorf("run %s: no work queue to fan out on (WORK_QUEUE_URL)", req.RunID)
+		}
+		summary, err := h.fanout.Start(ctx, req.RunID)
+		if err != nil {
+			log.ErrorContext(ctx, "fan-out failed", "runId", req.RunID, "error", err)
+			return nil, fmt.Errorf("run %s failed", req.RunID)
+		}
+		log.InfoContext(ctx, "run fanned out", "runId", req.RunID, "pendingSegments", len(summary.Pending))
+		return summary, nil
+	}
+	if req.Report {
+		report, err := h.planner.Report(ctx, req.RunID, h.responses)
+		if err != nil {
+			log.ErrorContext(ctx, "report failed", "runId", req.RunID, "error", err)
+			return nil, fmt.Errorf("report of run %s failed", req.RunID)
+		}
+		log.InfoContext(ctx, "run report", "runId", req.RunID, "sends", report.Total.Sends, "delivered", report.Total.Delivered,
+			"expectedResponses", report.Total.ExpectedResponses, "responses", report.Total.Responses)
+		return report, nil
+	}
+	var summary service.RunSummary
+	if req.Segment != nil {
+		summary, err = h.planner.RunSegment(ctx, req.RunID, *req.Segment)
+	} else {
+		summary, err = h.planner.Run(ctx, req.RunID, req.DryRun)
+	}
 	if err != nil {
 		log.ErrorContext(ctx, "run failed", "runId", req.RunID, "error", err)
-		return service.RunSummary{}, fmt.Errorf("run %s failed", req.RunID)
+		return nil, fmt.Errorf("run %s failed", req.RunID)
 	}
 	log.InfoContext(ctx, "run finished", "runId", summary.RunID, "dryRun", summary.DryRun,
 		"scanned", summary.Scanned, "planned", summary.Planned, "byChannel", summary.ByChannel,
-		"silences", summary.Silences, "durationSeconds", summary.DurationSec)
+		"silences", summary.Silences, "volume", summary.Volume, "pendingSegments", summary.Pending,
+		"durationSeconds", summary.DurationSec)
 	return summary, nil
+}
+
+// isSQSEvent tells an invocation by the work queue from a run request.
+func isSQSEvent(payload json.RawMessage) bool {
+	var probe struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+	}
+	return json.Unmarshal(payload, &probe) == nil && len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sqs"
+}
+
+// handleWork carries out each work item of the batch on its own and reports the ones
+// that failed.
+func (h *handler) handleWork(ctx context.Context, log *slog.Logger, payload json.RawMessage) (events.SQSEventResponse, error) {
+	var event events.SQSEvent
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(payload, &event); err != nil {
+		return resp, fmt.Errorf("invalid SQS event: %v", err)
+	}
+	for _, record := range event.Records {
+		item, err := parseWork(record.Body)
+		if err == nil {
+			if h.fanout == nil {
+				err = fmt.Errorf("no work queue configured")
+			} else {
+				err = h.fanout.Work(ctx, item)
+			}
+		}
+		if err != nil {
+			log.WarnContext(ctx, "work item failed", "messageId", record.MessageId, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: record.MessageId})
+			continue
+		}
+		log.InfoContext(ctx, "work item done", "runId", item.RunID, "segment", item.Segment, "pass", item.Pass)
+	}
+	return resp, nil
+}
+
+func parseWork(body string) (service.WorkItem, error) {
+	var item service.WorkItem
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&item); err != nil {
+		return service.WorkItem{}, fmt.Errorf("invalid work item: %v", err)
+	}
+	if !validRunID.MatchString(item.RunID) || item.Segment < 0 {
+		return service.WorkItem{}, fmt.Errorf("invalid work item %+v", item)
+	}
+	return item, nil
 }
 
 func parseRun(payload json.RawMessage) (runRequest, error) {
@@ -61,7 +168,7 @@ func parseRun(payload json.RawMessage) (runRequest, error) {
 		if scheduled.Time.IsZero() {
 			return runRequest{}, fmt.Errorf("scheduled event without a time")
 		}
-		return runRequest{RunID: "run-" + scheduled.Time.UTC().Format("20060102T1504Z")}, nil
+		return runRequest{RunID: "run-" + scheduled.Time.UTC().Format("20060102T1504Z"), scheduled: true}, nil
 	}
 	var req runRequest
 	dec := json.NewDecoder(bytes.NewReader(payload))
@@ -70,10 +177,26 @@ func parseRun(payload json.RawMessage) (runRequest, error) {
 		return runRequest{}, fmt.Errorf("invalid run request: %v", err)
 	}
 	if req.RunID == "" {
+		if req.Segment != nil || req.Report {
+			return runRequest{}, fmt.Errorf("invalid run request: a segment retry or a report needs the runId")
+		}
 		req.RunID = "manual-" + time.Now().UTC().Format("20060102T150405Z")
 	}
 	if !validRunID.MatchString(req.RunID) {
 		return runRequest{}, fmt.Errorf("invalid runId %q: use 1-64 letters, digits and _.:-", req.RunID)
 	}
+	if req.DryRun && (req.Segment != nil || req.Report || req.FanOut) {
+		return runRequest{}, fmt.Errorf("invalid run request: a dry run plans the whole base here; it takes no segment, report or fanOut")
+	}
+	if n := btoi(req.Segment != nil) + btoi(req.Report) + btoi(req.FanOut); n > 1 {
+		return runRequest{}, fmt.Errorf("invalid run request: ask for one of segment, report and fanOut")
+	}
 	return req, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,11 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"reflect"
+	"slices"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/nextbest/nextbest/shared/service"
 )
 
 func TestParseRun(t *testing.T) {
+	two := 2
 	tests := []struct {
 		name    string
 		payload string
@@ -14,8 +25,17 @@ func TestParseRun(t *testing.T) {
 	}{
 		{"scheduled event names the run after its time",
 			`{"version":"0","id":"x","detail-type":"Scheduled Event","source":"aws.events","time":"2026-11-23T06:00:00Z","detail":{}}`,
-			runRequest{RunID: "run-20261123T0600Z"}, false},
+			runRequest{RunID: "run-20261123T0600Z", scheduled: true}, false},
 		{"manual dry run", `{"runId":"try-1","dryRun":true}`, runRequest{RunID: "try-1", DryRun: true}, false},
+		{"retry of one segment", `{"runId":"run-1","segment":2}`, runRequest{RunID: "run-1", Segment: &two}, false},
+		{"report", `{"runId":"run-1","report":true}`, runRequest{RunID: "run-1", Report: true}, false},
+		{"segment without run id", `{"segment":2}`, runRequest{}, true},
+		{"report without run id", `{"report":true}`, runRequest{}, true},
+		{"dry run of a segment", `{"runId":"r","dryRun":true,"segment":0}`, runRequest{}, true},
+		{"segment and report", `{"runId":"r","segment":0,"report":true}`, runRequest{}, true},
+		{"fan-out", `{"runId":"r","fanOut":true}`, runRequest{RunID: "r", FanOut: true}, false},
+		{"fan-out of a dry run", `{"runId":"r","fanOut":true,"dryRun":true}`, runRequest{}, true},
+		{"fan-out and report", `{"runId":"r","fanOut":true,"report":true}`, runRequest{}, true},
 		{"bad run id", `{"runId":"a b/c"}`, runRequest{}, true},
 		{"unknown field", `{"run":"x"}`, runRequest{}, true},
 		{"not JSON object", `[]`, runRequest{}, true},
@@ -23,9 +43,73 @@ func TestParseRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseRun(json.RawMessage(tt.payload))
-			if (err != nil) != tt.wantErr || (!tt.wantErr && got != tt.want) {
+			if (err != nil) != tt.wantErr || (!tt.wantErr && !reflect.DeepEqual(got, tt.want)) {
 				t.Errorf("parseRun(%s) = %+v, %v; want %+v, error %v", tt.payload, got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestModes(t *testing.T) {
+	tests := []struct {
+		name    string
+		read    func(string) (bool, error)
+		value   string
+		want    bool
+		wantErr bool
+	}{
+		{"FANOUT", fanOutMode, "", false, false},
+		{"FANOUT", fanOutMode, "off", false, false},
+		{"FANOUT", fanOutMode, "on", true, false},
+		{"FANOUT", fanOutMode, "yes", false, true},
+		{"SEND_TIME", sendTimeMode, "", true, false},
+		{"SEND_TIME", sendTimeMode, "best", true, false},
+		{"SEND_TIME", sendTimeMode, "now", false, false},
+		{"SEND_TIME", sendTimeMode, "tomorrow", false, true},
+	}
+	for _, tt := range tests {
+		got, err := tt.read(tt.value)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("%s=%q read as %v, %v; want %v, error %v", tt.name, tt.value, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+type fakeFanout struct{ done []service.WorkItem }
+
+func (f *fakeFanout) Start(context.Context, string) (service.RunSummary, error) {
+	return service.RunSummary{}, nil
+}
+
+func (f *fakeFanout) Work(_ context.Context, item service.WorkItem) error {
+	if item.Segment == 9 {
+		return errors.New("throttled")
+	}
+	f.done = append(f.done, item)
+	return nil
+}
+
+func TestHandleWorkReportsOnlyFailedItems(t *testing.T) {
+	fan := &fakeFanout{}
+	h := &handler{log: slog.New(slog.NewJSONHandler(io.Discard, nil)), fanout: fan}
+	record := func(id, body string) events.SQSMessage {
+		return events.SQSMessage{MessageId: id, Body: body, EventSource: "aws:sqs"}
+	}
+	payload, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{
+		record("m1", `{"runId":"r1","segment":2,"pass":1}`),
+		record("m2", `{"runId":"r1","segment":9,"pass":2}`),
+		record("m3", `{not json`),
+		record("m4", `{"runId":"a b","segment":1,"pass":2}`),
+	}})
+	out, err := h.handle(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("handle(work) error = %v", err)
+	}
+	var failed []string
+	for _, f := range out.(events.SQSEventResponse).BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	if want := []string{"m2", "m3", "m4"}; !slices.Equal(failed, want) || len(fan.done) != 1 {
+		t.Errorf("handle(work) failures = %v, done %v; want %v and one item done", failed, fan.done, want)
 	}
 }

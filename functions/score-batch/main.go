@@ -4,8 +4,8 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,34 +16,72 @@ import (
 	"github.com/nextbest/nextbest/shared/sqs"
 )
 
-// scanSegments splits one run over parallel scans; DynamoDB serves each segment from
-// its own partitions, so a few segments keep one invocation's CPUs busy.
-const scanSegments = 4
+// scanSegments splits one run over parallel scans, each in its own goroutine, so the
+// invocation's CPUs plan while other segments wait on DynamoDB. Segments are also
+// the unit of retry. On DynamoDB Local a segment's scan slows down with its size:
+// 100,000 customers scan in 16.8 s as 4 segments, 5.7 s as 16 and 4.1 s as 32.
+const scanSegments = 32
 
 func main() {
 	logger := platform.NewLogger()
-	var queueVars []string
-	for _, name := range sqs.QueueEnv {
-		queueVars = append(queueVars, name)
-	}
-	slices.Sort(queueVars)
-	deps, err := platform.Load(context.Background(), queueVars...)
+	deps, err := platform.Load(context.Background(), sqs.QueueEnvNames()...)
 	if err != nil {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
 	}
-	queues := map[string]string{}
-	for channel, name := range sqs.QueueEnv {
-		queues[channel] = deps.Env[name]
+	bestSendTime, err := sendTimeMode(os.Getenv("SEND_TIME"))
+	if err != nil {
+		logger.Error("start-up failed", "error", err)
+		os.Exit(1)
 	}
-	h := &handler{log: logger, planner: &service.Planner{
-		Catalog:   deps.Catalog,
-		Models:    deps.Models,
-		Customers: deps.Store,
-		Log:       deps.Store,
-		Outbox:    sqs.NewOutbox(awssqs.NewFromConfig(deps.AWS), queues),
-		Now:       time.Now,
-		Segments:  scanSegments,
-	}}
+	fanOutScheduled, err := fanOutMode(os.Getenv("FANOUT"))
+	if err != nil {
+		logger.Error("start-up failed", "error", err)
+		os.Exit(1)
+	}
+	client := awssqs.NewFromConfig(deps.AWS)
+	planner := &service.Planner{
+		Catalog:      deps.Catalog,
+		Models:       deps.Models,
+		Customers:    deps.Store,
+		Log:          deps.Store,
+		Outbox:       sqs.NewOutbox(client, sqs.QueueURLs(deps.Env)),
+		Runs:         deps.Store,
+		BestSendTime: bestSendTime,
+		Now:          time.Now,
+		Segments:     scanSegments,
+	}
+	h := &handler{log: logger, planner: planner, responses: deps.Store, fanOutScheduled: fanOutScheduled}
+	if url := os.Getenv(sqs.WorkQueueEnv); url != "" {
+		h.fanout = &service.Fanout{Planner: planner, Queue: sqs.NewWorkQueue(client, url), Sketches: deps.Store}
+	}
 	lambda.Start(h.handle)
+}
+
+// fanOutMode reads FANOUT: "on" spreads scheduled runs over the work queue, one
+// invocation per segment; "off" (the default, and the local stack's) plans them in
+// the scheduled invocation.
+func fanOutMode(v string) (bool, error) {
+	switch v {
+	case "on":
+		return true, nil
+	case "", "off":
+		return false, nil
+	default:
+		return false, fmt.Errorf("unknown FANOUT %q (want on or off)", v)
+	}
+}
+
+// sendTimeMode reads SEND_TIME: "best" (the default) schedules each send at the
+// customer's best hour; "now" sends at once, as the local stack does so that its
+// tests and demo see every delivery.
+func sendTimeMode(v string) (bool, error) {
+	switch v {
+	case "", "best":
+		return true, nil
+	case "now":
+		return false, nil
+	default:
+		return false, fmt.Errorf("unknown SEND_TIME %q (want best or now)", v)
+	}
 }

@@ -9,20 +9,27 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/nextbest/nextbest/shared/platform"
 	"github.com/nextbest/nextbest/shared/service"
+	"github.com/nextbest/nextbest/shared/ses"
 	"github.com/nextbest/nextbest/shared/sink"
+	"github.com/nextbest/nextbest/shared/sns"
+	"github.com/nextbest/nextbest/shared/sqs"
 )
 
 func main() {
 	logger := platform.NewLogger()
-	provider, err := newProvider(logger)
+	deps, err := platform.Load(context.Background(), sqs.QueueEnvNames()...)
 	if err != nil {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
 	}
-	deps, err := platform.Load(context.Background())
+	providers, err := newProviders(logger, deps.AWS)
 	if err != nil {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
@@ -32,26 +39,43 @@ func main() {
 		Customers: deps.Store,
 		Seen:      deps.Store,
 		Recorder:  &service.Recorder{Catalog: deps.Catalog, Models: deps.Models, Decisions: deps.Store, Responses: deps.Store, Now: time.Now},
-		Providers: map[string]service.Provider{"email": provider, "sms": provider, "push": provider},
+		Providers: providers,
+		Defer:     sqs.NewOutbox(awssqs.NewFromConfig(deps.AWS), sqs.QueueURLs(deps.Env)),
+		Leases:    deps.Store,
 		Now:       time.Now,
 	}}
 	lambda.Start(h.handle)
 }
 
-// newProvider picks the delivery provider from DELIVERY_PROVIDER: "log" (the default)
-// records deliveries in the log only; "sink" appends them to the file SINK_PATH, as the
-// local stack and tests do.
-func newProvider(logger *slog.Logger) (service.Provider, error) {
+// newProviders picks the delivery providers from DELIVERY_PROVIDER: "log" (the
+// default) records deliveries in the log only; "sink" appends them to the file
+// SINK_PATH, as the local stack and tests do; "aws" sends e-mail through SES from
+// SES_FROM (with the optional SES_CONFIGURATION_SET) and SMS and push through SNS.
+func newProviders(logger *slog.Logger, cfg aws.Config) (map[string]service.Provider, error) {
+	every := func(p service.Provider) map[string]service.Provider {
+		return map[string]service.Provider{"email": p, "sms": p, "push": p}
+	}
 	switch mode := os.Getenv("DELIVERY_PROVIDER"); mode {
 	case "", "log":
-		return &sink.Log{Logger: logger}, nil
+		return every(&sink.Log{Logger: logger}), nil
 	case "sink":
 		path := os.Getenv("SINK_PATH")
 		if path == "" {
 			return nil, fmt.Errorf("DELIVERY_PROVIDER=sink needs SINK_PATH")
 		}
-		return &sink.File{Path: path}, nil
+		return every(&sink.File{Path: path}), nil
+	case "aws":
+		from := os.Getenv("SES_FROM")
+		if from == "" {
+			return nil, fmt.Errorf("DELIVERY_PROVIDER=aws needs SES_FROM, a verified SES identity")
+		}
+		notifications := awssns.NewFromConfig(cfg)
+		return map[string]service.Provider{
+			"email": &ses.Provider{Client: sesv2.NewFromConfig(cfg), From: from, ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
+			"sms":   &sns.SMS{Client: notifications},
+			"push":  &sns.Push{Client: notifications},
+		}, nil
 	default:
-		return nil, fmt.Errorf("unknown DELIVERY_PROVIDER %q (want log or sink)", mode)
+		return nil, fmt.Errorf("unknown DELIVERY_PROVIDER %q (want log, sink or aws)", mode)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +56,30 @@ type Env struct {
 // Up starts the stack, creates the template's tables and queues, and starts every
 // function's bootstrap (built beforehand by `make build` into bin/<function>/bootstrap).
 func Up(ctx context.Context, opts Options) (env *Env, err error) {
+	e, err := StartStorage(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	sinkDir, err := os.MkdirTemp("", "nextbest-sink-")
+	if err != nil {
+		return nil, err
+	}
+	e.SinkPath = filepath.Join(sinkDir, "deliveries.jsonl")
+	if err := e.startFunctions(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// StartStorage starts DynamoDB Local and the SQS server and creates the template's
+// tables and queues, without any function: what the adapters' integration tests and
+// the operator commands' tests need.
+func StartStorage(ctx context.Context, opts Options) (env *Env, err error) {
 	if opts.Root == "" {
 		return nil, errors.New("local: Options.Root is required")
 	}
@@ -89,19 +114,16 @@ func Up(ctx context.Context, opts Options) (env *Env, err error) {
 	if e.Resources, err = template.Provision(ctx, e.DynamoDB, e.SQS, tpl, opts.Prefix); err != nil {
 		return nil, fmt.Errorf("provision: %w", err)
 	}
-	e.Store = dynamo.New(e.DynamoDB, dynamo.Tables{
+	e.Store = dynamo.New(e.DynamoDB, e.Tables())
+	return e, nil
+}
+
+// Tables names the physical tables the template's tables were created as.
+func (e *Env) Tables() dynamo.Tables {
+	return dynamo.Tables{
 		Customers: e.Resources.Tables["CustomersTable"], Decisions: e.Resources.Tables["DecisionsTable"],
 		Models: e.Resources.Tables["ModelsTable"], Catalog: e.Resources.Tables["CatalogTable"],
-	})
-	sinkDir, err := os.MkdirTemp("", "nextbest-sink-")
-	if err != nil {
-		return nil, err
 	}
-	e.SinkPath = filepath.Join(sinkDir, "deliveries.jsonl")
-	if err := e.startFunctions(ctx); err != nil {
-		return nil, err
-	}
-	return e, nil
 }
 
 // connect builds SDK clients for the local endpoints.
@@ -138,34 +160,54 @@ func kebab(s string) string {
 	return b.String()
 }
 
-// startFunctions runs every function of the template under the emulator, with the
-// environment the template gives it resolved to the local resources.
+// startFunctions runs every function of the template under the emulator.
 func (e *Env) startFunctions(ctx context.Context) error {
 	for _, id := range e.Template.Functions() {
-		fnEnv, err := e.Template.FunctionEnv(id, e.Resources, nil)
-		if err != nil {
-			return err
-		}
-		for k, v := range e.Stack.Env() {
-			fnEnv[k] = v
-		}
-		fnEnv["DELIVERY_PROVIDER"] = "sink"
-		fnEnv["SINK_PATH"] = e.SinkPath
-		for k, v := range e.opts.FunctionEnv {
-			fnEnv[k] = v
-		}
-		bootstrap := filepath.Join(e.opts.BinDir, FunctionDir(id), "bootstrap")
-		if _, err := os.Stat(bootstrap); err != nil {
-			return fmt.Errorf("%s: %w (run `make build` first)", id, err)
-		}
 		e.opts.Progress("starting %s under the Lambda Runtime Interface Emulator", id)
-		fn, err := localstack.StartFunction(ctx, localstack.Config{CacheDir: filepath.Join(e.opts.Root, ".cache")}, id, bootstrap, fnEnv)
+		fn, err := e.StartFunction(ctx, id, id)
 		if err != nil {
 			return err
 		}
 		e.Functions[id] = fn
 	}
 	return nil
+}
+
+// StartFunction starts one more emulator process for a function of the template,
+// named name, with the environment the template gives it resolved to the local
+// resources. Each process serves one invocation at a time, so a load test starts
+// several to send concurrent requests. The caller closes it.
+func (e *Env) StartFunction(ctx context.Context, logicalID, name string) (*localstack.Function, error) {
+	fnEnv, err := e.Template.FunctionEnv(logicalID, e.Resources, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range e.Stack.Env() {
+		fnEnv[k] = v
+	}
+	timeout, memory, err := e.Template.FunctionLimits(logicalID)
+	if err != nil {
+		return nil, err
+	}
+	fnEnv["AWS_LAMBDA_FUNCTION_TIMEOUT"] = strconv.Itoa(timeout)
+	fnEnv["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = strconv.Itoa(memory)
+	fnEnv["DELIVERY_PROVIDER"] = "sink"
+	fnEnv["SINK_PATH"] = e.SinkPath
+	// Sends go out at once unless a caller asks for best send times: a test or a
+	// demo cannot wait for tomorrow's evening.
+	fnEnv["SEND_TIME"] = "now"
+	// Scheduled runs plan in the invocation, as the tests of the sample events
+	// expect; a run asked for with "fanOut" still goes through the work queue, which
+	// DrainWork plays the event source mapping of.
+	fnEnv["FANOUT"] = "off"
+	for k, v := range e.opts.FunctionEnv {
+		fnEnv[k] = v
+	}
+	bootstrap := filepath.Join(e.opts.BinDir, FunctionDir(logicalID), "bootstrap")
+	if _, err := os.Stat(bootstrap); err != nil {
+		return nil, fmt.Errorf("%s: %w (run `make build` first)", logicalID, err)
+	}
+	return localstack.StartFunction(ctx, localstack.Config{CacheDir: filepath.Join(e.opts.Root, ".cache")}, name, bootstrap, fnEnv)
 }
 
 // FunctionError is a function's own failure (its handler returned an error or it

@@ -38,13 +38,26 @@ func (e *Env) DrainQueues(ctx context.Context) (map[string]DrainStats, error) {
 	return stats, nil
 }
 
+// DrainWork feeds the work queue to ScoreBatchFunction, one item per invocation as
+// template.yaml's event source mapping does, until the queue is empty: the items of
+// fanned-out runs, including the second-pass items the first pass enqueues.
+func (e *Env) DrainWork(ctx context.Context) (DrainStats, error) {
+	return e.drain(ctx, "WorkQueue", "ScoreBatchFunction", 1)
+}
+
 func (e *Env) drainQueue(ctx context.Context, queue string) (DrainStats, error) {
+	return e.drain(ctx, queue, "SendMessageFunction", 10)
+}
+
+// drain receives batches of up to batchSize messages from a queue and hands each
+// batch to the function until the queue has no visible message.
+func (e *Env) drain(ctx context.Context, queue, function string, batchSize int32) (DrainStats, error) {
 	var stats DrainStats
 	url, arn := e.Resources.QueueURLs[queue], e.Resources.QueueARNs[queue]
 	for {
 		out, err := e.SQS.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{
 			QueueUrl:                    &url,
-			MaxNumberOfMessages:         10,
+			MaxNumberOfMessages:         batchSize,
 			WaitTimeSeconds:             0,
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 		})
@@ -54,7 +67,7 @@ func (e *Env) drainQueue(ctx context.Context, queue string) (DrainStats, error) 
 		if len(out.Messages) == 0 {
 			return stats, nil
 		}
-		failed, err := e.invokeSendMessage(ctx, out.Messages, arn)
+		failed, err := e.invokeSQS(ctx, function, out.Messages, arn)
 		if err != nil {
 			return stats, err
 		}
@@ -75,10 +88,9 @@ func (e *Env) drainQueue(ctx context.Context, queue string) (DrainStats, error) 
 	}
 }
 
-// invokeSendMessage calls send-message with an SQS event and returns the ids of the
-// messages it reported as failed. A function error fails the whole batch, as Lambda
-// would.
-func (e *Env) invokeSendMessage(ctx context.Context, msgs []types.Message, queueARN string) (map[string]bool, error) {
+// invokeSQS calls a function with an SQS event and returns the ids of the messages it
+// reported as failed. A function error fails the whole batch, as Lambda would.
+func (e *Env) invokeSQS(ctx context.Context, function string, msgs []types.Message, queueARN string) (map[string]bool, error) {
 	event := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
 	for i, m := range msgs {
 		attrs := map[string]string{}
@@ -92,17 +104,54 @@ func (e *Env) invokeSendMessage(ctx context.Context, msgs []types.Message, queue
 		}
 	}
 	payload, _ := json.Marshal(event)
-	out, err := e.Invoke(ctx, "SendMessageFunction", payload)
+	out, err := e.Invoke(ctx, function, payload)
 	if err != nil {
 		return nil, err
 	}
 	var resp events.SQSEventResponse
 	failed := map[string]bool{}
 	if err := json.Unmarshal(out, &resp); err != nil {
-		return nil, fmt.Errorf("send-message answered %s", out)
+		return nil, fmt.Errorf("%s answered %s", function, out)
 	}
 	for _, f := range resp.BatchItemFailures {
 		failed[f.ItemIdentifier] = true
 	}
 	return failed, nil
+}
+
+// SetVisibilityTimeout changes how long a received message stays hidden, so that a
+// test sees a failed message again within seconds rather than the template's minutes.
+func (e *Env) SetVisibilityTimeout(ctx context.Context, queue string, seconds int) error {
+	url, ok := e.Resources.QueueURLs[queue]
+	if !ok {
+		return fmt.Errorf("no queue %s", queue)
+	}
+	_, err := e.SQS.SetQueueAttributes(ctx, &awssqs.SetQueueAttributesInput{
+		QueueUrl:   &url,
+		Attributes: map[string]string{string(types.QueueAttributeNameVisibilityTimeout): strconv.Itoa(seconds)},
+	})
+	if err != nil {
+		return fmt.Errorf("set visibility timeout of %s: %w", queue, err)
+	}
+	return nil
+}
+
+// QueueDepth counts a queue's messages, visible, in flight and delayed.
+func (e *Env) QueueDepth(ctx context.Context, queue string) (int, error) {
+	url, ok := e.Resources.QueueURLs[queue]
+	if !ok {
+		return 0, fmt.Errorf("no queue %s", queue)
+	}
+	names := []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages,
+		types.QueueAttributeNameApproximateNumberOfMessagesNotVisible, types.QueueAttributeNameApproximateNumberOfMessagesDelayed}
+	out, err := e.SQS.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: names})
+	if err != nil {
+		return 0, fmt.Errorf("depth of %s: %w", queue, err)
+	}
+	total := 0
+	for _, name := range names {
+		n, _ := strconv.Atoi(out.Attributes[string(name)])
+		total += n
+	}
+	return total, nil
 }

@@ -140,7 +140,7 @@ func TestProvisionProjectTemplate(t *testing.T) {
 	for i, name := range q.created {
 		position[name] = i
 	}
-	for _, ch := range []string{"Email", "Sms", "Push"} {
+	for _, ch := range []string{"Email", "Sms", "Push", "Work"} {
 		src, dlq := "test-"+ch+"Queue", "test-"+ch+"DeadLetterQueue"
 		if position[dlq] > position[src] {
 			t.Errorf("created %s after %s, want the dead-letter queue first (order %v)", dlq, src, q.created)
@@ -165,8 +165,8 @@ func TestProvisionProjectTemplate(t *testing.T) {
 			t.Errorf("Resources.QueueURLs[%sQueue] = %q, want %q", ch, got, want)
 		}
 	}
-	if len(q.created) != 6 {
-		t.Errorf("created queues %v, want 6", q.created)
+	if len(q.created) != 8 {
+		t.Errorf("created queues %v, want 8", q.created)
 	}
 
 	// A second run against the same endpoints finds everything in place.
@@ -177,8 +177,8 @@ func TestProvisionProjectTemplate(t *testing.T) {
 	if !reflect.DeepEqual(again, r) {
 		t.Errorf("second Provision = %+v, want %+v", again, r)
 	}
-	if ddb.ttlUpdates != 2 || len(q.created) != 6 || len(q.updated) != 0 {
-		t.Errorf("second Provision changed things: %d TTL updates (want 2), %d queues created (want 6), updated %v (want none)",
+	if ddb.ttlUpdates != 2 || len(q.created) != 8 || len(q.updated) != 0 {
+		t.Errorf("second Provision changed things: %d TTL updates (want 2), %d queues created (want 8), updated %v (want none)",
 			ddb.ttlUpdates, len(q.created), q.updated)
 	}
 }

@@ -168,6 +168,8 @@ func TestProjectQueues(t *testing.T) {
 		"EmailDeadLetterQueue": "",
 		"SmsDeadLetterQueue":   "",
 		"PushDeadLetterQueue":  "",
+		"WorkQueue":            "WorkDeadLetterQueue",
+		"WorkDeadLetterQueue":  "",
 	}
 	if len(queues) != len(wantDLQ) {
 		t.Fatalf("Queues() returned %d queues, want %d", len(queues), len(wantDLQ))
@@ -211,6 +213,7 @@ var projectResources = &Resources{
 		"EmailQueue": "http://sqs/q/t-EmailQueue",
 		"SmsQueue":   "http://sqs/q/t-SmsQueue",
 		"PushQueue":  "http://sqs/q/t-PushQueue",
+		"WorkQueue":  "http://sqs/q/t-WorkQueue",
 	},
 }
 
@@ -234,8 +237,9 @@ func TestFunctionEnv(t *testing.T) {
 	}{
 		{"DecideFunction", nil, with(tables, info)},
 		{"RecordResponseFunction", nil, with(tables, info)},
-		{"ScoreBatchFunction", nil, with(tables, info, queues)},
-		{"SendMessageFunction", nil, with(tables, info, map[string]string{"DELIVERY_PROVIDER": "log"})},
+		{"ScoreBatchFunction", nil, with(tables, info, queues, map[string]string{"SEND_TIME": "best", "FANOUT": "on",
+			"WORK_QUEUE_URL": "http://sqs/q/t-WorkQueue"})},
+		{"SendMessageFunction", nil, with(tables, info, queues, map[string]string{"DELIVERY_PROVIDER": "log", "SES_FROM": ""})},
 		{"DecideFunction", map[string]string{"LogLevel": "debug"}, with(tables, map[string]string{"LOG_LEVEL": "debug"})},
 	}
 	tpl := loadProject(t)

@@ -8,6 +8,8 @@
 //	           C#<customerId>  H#<time>#<eventId>           contact history (TTL expiresAt)
 //	Decisions  D#<decisionId>  D                            the decision log (TTL expiresAt)
 //	           R#<responseId>  R                            idempotency claim of a response (TTL)
+//	           RUN#<runId>     RUN | SEG#<segment>          a batch run's record and its segments (runs.go)
+//	           S#<decisionId>  S                            send-message's lease on a delivery (sending.go, TTL)
 //	Models     M#<action>#<channel>  S#<shard>              counters, added to atomically
 //	Catalog    CATALOG         LIVE                         the live version and its source
 //	           CATALOG         V#<version>                  every published version

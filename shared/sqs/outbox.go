@@ -1,10 +1,13 @@
-// Package sqs puts outbound messages on the per-channel SQS queues.
+// Package sqs puts outbound messages on the per-channel SQS queues, and a fanned-out
+// batch run's work items on the work queue.
 package sqs
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +22,21 @@ var _ service.Outbox = (*Outbox)(nil)
 // QueueEnv maps each outbound channel to the environment variable template.yaml sets
 // to its queue URL.
 var QueueEnv = map[string]string{"email": "EMAIL_QUEUE_URL", "sms": "SMS_QUEUE_URL", "push": "PUSH_QUEUE_URL"}
+
+// QueueEnvNames lists QueueEnv's variable names, sorted, for platform.Load.
+func QueueEnvNames() []string {
+	return slices.Sorted(maps.Values(QueueEnv))
+}
+
+// QueueURLs picks the channel → queue URL map out of environment values read with
+// QueueEnvNames.
+func QueueURLs(env map[string]string) map[string]string {
+	urls := make(map[string]string, len(QueueEnv))
+	for channel, name := range QueueEnv {
+		urls[channel] = env[name]
+	}
+	return urls
+}
 
 // Outbox sends messages to the queue of their channel.
 type Outbox struct {
@@ -41,30 +59,71 @@ func (o *Outbox) Enqueue(ctx context.Context, channel string, messages []service
 	if !ok {
 		return fmt.Errorf("enqueue: no queue for channel %q", channel)
 	}
-	for start := 0; start < len(messages); start += maxBatch {
-		chunk := messages[start:min(start+maxBatch, len(messages))]
-		entries := make([]types.SendMessageBatchRequestEntry, len(chunk))
-		for i, m := range chunk {
-			body, err := json.Marshal(m)
-			if err != nil {
-				return fmt.Errorf("enqueue %s: %w", m.DecisionID, err)
-			}
-			entries[i] = types.SendMessageBatchRequestEntry{
-				Id:           aws.String(strconv.Itoa(i)),
-				MessageBody:  aws.String(string(body)),
-				DelaySeconds: m.DelaySeconds,
-			}
+	entries := make([]types.SendMessageBatchRequestEntry, len(messages))
+	for i, m := range messages {
+		body, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("enqueue %s: %w", m.DecisionID, err)
 		}
-		if err := o.sendBatch(ctx, url, entries); err != nil {
-			return fmt.Errorf("enqueue on %s: %w", channel, err)
+		entries[i] = types.SendMessageBatchRequestEntry{MessageBody: aws.String(string(body)), DelaySeconds: m.DelaySeconds}
+	}
+	if err := sendAll(ctx, o.client, url, entries); err != nil {
+		return fmt.Errorf("enqueue on %s: %w", channel, err)
+	}
+	return nil
+}
+
+var _ service.WorkQueue = (*WorkQueue)(nil)
+
+// WorkQueueEnv is the environment variable template.yaml sets to the work queue's URL.
+const WorkQueueEnv = "WORK_QUEUE_URL"
+
+// WorkQueue puts a fanned-out run's work items on the queue that invokes the workers.
+type WorkQueue struct {
+	client *awssqs.Client
+	url    string
+}
+
+// NewWorkQueue returns the work queue at url.
+func NewWorkQueue(client *awssqs.Client, url string) *WorkQueue {
+	return &WorkQueue{client: client, url: url}
+}
+
+// EnqueueWork sends the items in batches of ten.
+func (w *WorkQueue) EnqueueWork(ctx context.Context, items []service.WorkItem) error {
+	entries := make([]types.SendMessageBatchRequestEntry, len(items))
+	for i, item := range items {
+		body, err := json.Marshal(item)
+		if err != nil {
+			return fmt.Errorf("enqueue work: %w", err)
+		}
+		entries[i] = types.SendMessageBatchRequestEntry{MessageBody: aws.String(string(body))}
+	}
+	if err := sendAll(ctx, w.client, w.url, entries); err != nil {
+		return fmt.Errorf("enqueue work: %w", err)
+	}
+	return nil
+}
+
+// sendAll sends entries in batches of ten, naming each entry by its position.
+func sendAll(ctx context.Context, client *awssqs.Client, url string, entries []types.SendMessageBatchRequestEntry) error {
+	for start := 0; start < len(entries); start += maxBatch {
+		chunk := entries[start:min(start+maxBatch, len(entries))]
+		for i := range chunk {
+			chunk[i].Id = aws.String(strconv.Itoa(i))
+		}
+		if err := sendBatch(ctx, client, url, chunk); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (o *Outbox) sendBatch(ctx context.Context, url string, entries []types.SendMessageBatchRequestEntry) error {
+// sendBatch sends up to ten entries, retrying those SQS reports as failed once
+// before giving up with their count.
+func sendBatch(ctx context.Context, client *awssqs.Client, url string, entries []types.SendMessageBatchRequestEntry) error {
 	for attempt := 0; attempt < 2 && len(entries) > 0; attempt++ {
-		out, err := o.client.SendMessageBatch(ctx, &awssqs.SendMessageBatchInput{QueueUrl: &url, Entries: entries})
+		out, err := client.SendMessageBatch(ctx, &awssqs.SendMessageBatchInput{QueueUrl: &url, Entries: entries})
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,143 @@
+//go:build integration
+
+package dynamo_test
+
+import (
+	"context"
+	"maps"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/dynamo"
+	"github.com/nextbest/nextbest/shared/service"
+)
+
+var _ service.RunStore = (*dynamo.Store)(nil)
+
+func TestRunRecordRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := newStore()
+	if _, found, err := s.GetRun(ctx, "never"); err != nil || found {
+		t.Fatalf("GetRun(never) = found %v, %v; want not found", found, err)
+	}
+	cut := service.Rank{Priority: 1.5, Tie: 42}
+	rec := service.RunRecord{RunID: "rt-1", StartedAt: now, Segments: 3, ExpiresAt: now.Add(24 * time.Hour),
+		Volume: service.VolumePlan{"channel=sms": {Candidates: 9, Cutoff: &cut}}}
+	if err := s.PutRun(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	seg := service.RunSummary{RunID: "rt-1", StartedAt: now, Scanned: 5, Planned: 2, ByAction: map[string]int{"a": 2},
+		Forecast: map[string]service.ActionForecast{"a": {ExpectedResponses: 0.25, ExpectedValue: 10}}}
+	if err := s.PutRunSegment(ctx, "rt-1", 2, seg); err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := s.GetRun(ctx, "rt-1")
+	if err != nil || !found {
+		t.Fatalf("GetRun(rt-1) = found %v, %v", found, err)
+	}
+	if !got.StartedAt.Equal(now) || got.Segments != 3 || !reflect.DeepEqual(got.Volume, rec.Volume) || got.Summary != nil {
+		t.Errorf("GetRun(rt-1) header = %+v, want %+v", got, rec)
+	}
+	if d := got.Done[2]; len(got.Done) != 1 || d.Planned != 2 || d.Forecast["a"] != seg.Forecast["a"] {
+		t.Errorf("GetRun(rt-1).Done = %+v, want segment 2 only", got.Done)
+	}
+	// Completing the run keeps the segments.
+	total := seg
+	rec.Summary = &total
+	if err := s.PutRun(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.GetRun(ctx, "rt-1"); got.Summary == nil || got.Summary.Planned != 2 || len(got.Done) != 1 {
+		t.Errorf("GetRun(rt-1) after completion = %+v, want the summary and segment 2", got)
+	}
+}
+
+func TestRunResponsesCountsTheRunOnly(t *testing.T) {
+	ctx := context.Background()
+	s := newStore()
+	logged := func(id, customer, action string) decision.LoggedDecision {
+		return decision.LoggedDecision{DecisionID: id, CustomerID: customer, Channel: "email", DecidedAt: now,
+			ExpiresAt: now.Add(24 * time.Hour), Offers: []decision.LoggedOffer{{ActionID: action, TreatmentID: action + "-email"}}}
+	}
+	if err := s.PutDecisions(ctx, []decision.LoggedDecision{
+		logged("rr-1-C1", "C1", "a"), logged("rr-1-C2", "C2", "a"), logged("rr-1-C3", "C3", "b"), logged("rr-2-C1", "C1", "a"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"delivery:rr-1-C1", "delivery:rr-1-C3", "rr-1-C1:a:impression", "rr-1-C1:a:click",
+		"rr-1-C3:b:reject", "delivery:rr-2-C1", "rr-2-C1:a:click", "custom-id"} {
+		_, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(resources.Tables["DecisionsTable"]), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "R#" + id}, "sk": &types.AttributeValueMemberS{Value: "R"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.RunResponses(ctx, "rr-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDelivered := map[string]int{"a": 1, "b": 1}
+	wantResponses := map[string]map[string]int{"a": {"impression": 1, "click": 1}, "b": {"reject": 1}}
+	if !maps.Equal(got.Delivered, wantDelivered) || !reflect.DeepEqual(got.Responses, wantResponses) {
+		t.Errorf("RunResponses(rr-1) = %+v, want delivered %v and responses %v", got, wantDelivered, wantResponses)
+	}
+}
+
+func TestSendLease(t *testing.T) {
+	ctx := context.Background()
+	s := newStore()
+	steps := []struct {
+		name       string
+		do         func() (bool, error)
+		wantLeased bool
+	}{
+		{"first claim", func() (bool, error) { return s.ClaimSend(ctx, "lease-1", now, now.Add(2*time.Minute)) }, true},
+		{"second copy while it runs", func() (bool, error) { return s.ClaimSend(ctx, "lease-1", now.Add(time.Minute), now.Add(3*time.Minute)) }, false},
+		{"after it ended", func() (bool, error) {
+			return s.ClaimSend(ctx, "lease-1", now.Add(4*time.Minute), now.Add(6*time.Minute))
+		}, true},
+		{"after a release", func() (bool, error) {
+			if err := s.ReleaseSend(ctx, "lease-1"); err != nil {
+				return false, err
+			}
+			return s.ClaimSend(ctx, "lease-1", now.Add(5*time.Minute), now.Add(7*time.Minute))
+		}, true},
+	}
+	for _, st := range steps {
+		if leased, err := st.do(); err != nil || leased != st.wantLeased {
+			t.Errorf("%s: ClaimSend = %v, %v; want %v", st.name, leased, err, st.wantLeased)
+		}
+	}
+}
+
+func TestSketchBarrierMergesOnce(t *testing.T) {
+	ctx := context.Background()
+	s := newStore()
+	sketch := func(seg int) service.SketchData {
+		return service.SketchData{Candidates: map[string]int{"channel=sms": 10 + seg},
+			Top: map[string][]service.Rank{"channel=sms": {{Priority: 2.5, Tie: uint64(seg)}, {Priority: 1.25, Tie: 1<<63 + 7}}}}
+	}
+	steps := []struct {
+		segment   int
+		wantMerge bool
+	}{{0, false}, {2, false}, {2, false}, {1, true}, {1, false}, {0, false}}
+	for i, st := range steps {
+		merge, err := s.PutSketch(ctx, "sk-1", st.segment, 3, sketch(st.segment))
+		if err != nil || merge != st.wantMerge {
+			t.Errorf("step %d: PutSketch(segment %d of 3) = %v, %v; want merge %v", i, st.segment, merge, err, st.wantMerge)
+		}
+	}
+	got, err := s.Sketches(ctx, "sk-1")
+	if err != nil || len(got) != 3 || !reflect.DeepEqual(got[2], sketch(2)) {
+		t.Errorf("Sketches(sk-1) = %+v, %v; want the 3 segments' sketches as stored", got, err)
+	}
+	if rec, found, err := s.GetRun(ctx, "sk-1"); err != nil || found || len(rec.Done) != 0 {
+		t.Errorf("GetRun(a run with sketches only) = %+v, %v, %v; want no header and no segment", rec, found, err)
+	}
+}
