@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -69,11 +70,17 @@ func httpEvent(r *http.Request, routeKey string, body []byte) events.APIGatewayV
 			headers[http.CanonicalHeaderKey(k)] = v[0]
 		}
 	}
-	now := time.Now()
+	return HTTPEvent(routeKey, headers, body, r.UserAgent(), time.Now())
+}
+
+// HTTPEvent is the API Gateway HTTP API (payload 2.0) event for a request on routeKey
+// ("POST /v1/decisions"), as API Gateway would deliver it to the routed function.
+func HTTPEvent(routeKey string, headers map[string]string, body []byte, userAgent string, now time.Time) events.APIGatewayV2HTTPRequest {
+	method, path, _ := strings.Cut(routeKey, " ")
 	return events.APIGatewayV2HTTPRequest{
 		Version:  "2.0",
 		RouteKey: routeKey,
-		RawPath:  r.URL.Path,
+		RawPath:  path,
 		Headers:  headers,
 		Body:     string(body),
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
@@ -83,7 +90,7 @@ func httpEvent(r *http.Request, routeKey string, body []byte) events.APIGatewayV
 			Time:      now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			TimeEpoch: now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
-				Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: "127.0.0.1", UserAgent: r.UserAgent(),
+				Method: method, Path: path, Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", UserAgent: userAgent,
 			},
 		},
 	}

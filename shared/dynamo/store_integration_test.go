@@ -6,19 +6,16 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/nextbest/nextbest/infra/localstack"
-	"github.com/nextbest/nextbest/shared/adaptive"
+	"github.com/nextbest/nextbest/infra/local"
 	"github.com/nextbest/nextbest/infra/template"
+	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/service"
@@ -42,36 +39,25 @@ var (
 )
 
 // TestMain starts DynamoDB Local and the SQS server once and creates the tables from
-// template.yaml; each test uses its own table prefix so tests do not share state.
+// template.yaml; tests keep apart by using their own keys (customers, decisions,
+// models), or their own tables where they need a clean slate.
 func TestMain(m *testing.M) {
 	os.Exit(runWithStack(m))
 }
 
 func runWithStack(m *testing.M) int {
-	ctx := context.Background()
-	stack, err := localstack.Start(ctx, localstack.Config{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local stack:", err)
-		return 1
-	}
-	defer stack.Close()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	root, err := filepath.Abs("../..")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ddb = dynamo.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(stack.DynamoDBEndpoint) })
-	sq := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = aws.String(stack.SQSEndpoint) })
-	tpl, err := template.Load("../../template.yaml")
+	env, err := local.StartStorage(context.Background(), local.Options{Root: root, Prefix: "it-"})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "start local storage:", err)
 		return 1
 	}
-	if resources, err = template.Provision(ctx, ddb, sq, tpl, "it-"); err != nil {
-		fmt.Fprintln(os.Stderr, "provision:", err)
-		return 1
-	}
+	defer env.Close()
+	ddb, resources = env.DynamoDB, env.Resources
 	return m.Run()
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/nextbest/nextbest/infra/local"
 	"github.com/nextbest/nextbest/infra/seed"
 	"github.com/nextbest/nextbest/shared/decision"
 )
@@ -50,28 +51,11 @@ func Requests(n, customers int, rngSeed uint64) []decision.Request {
 	return out
 }
 
-// HTTPEvent is the API Gateway HTTP API (payload 2.0) event the front door would send
-// for a POST of body on routeKey, so the emulator scenario measures the same function
-// work as the HTTP one without the front door's own hop.
+// HTTPEvent is the event the front door would send for a POST of body on routeKey, so
+// the emulator scenario measures the same function work as the HTTP one without the
+// front door's own hop.
 func HTTPEvent(routeKey string, body []byte, now time.Time) ([]byte, error) {
-	path := routeKey[len("POST "):]
-	event := events.APIGatewayV2HTTPRequest{
-		Version:  "2.0",
-		RouteKey: routeKey,
-		RawPath:  path,
-		Headers:  map[string]string{"Content-Type": "application/json"},
-		Body:     string(body),
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey:  routeKey,
-			Stage:     "$default",
-			RequestID: strconv.FormatInt(now.UnixNano(), 36),
-			Time:      now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			TimeEpoch: now.UnixMilli(),
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
-				Method: "POST", Path: path, Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", UserAgent: "nextbest-load",
-			},
-		},
-	}
+	event := local.HTTPEvent(routeKey, map[string]string{"Content-Type": "application/json"}, body, "nextbest-load", now)
 	out, err := json.Marshal(event)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s event: %w", routeKey, err)

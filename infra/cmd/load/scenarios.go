@@ -332,30 +332,9 @@ func countDuplicates(plan []plannedResponse) int {
 	return n
 }
 
-// functionEnv is the environment the local environment gives a function: the
-// template's variables resolved to the local resources, the stack's endpoints and the
-// sink delivery provider (as infra/local's startFunctions builds it).
-func (b *bench) functionEnv(logicalID string) (map[string]string, error) {
-	fnEnv, err := b.env.Template.FunctionEnv(logicalID, b.env.Resources, nil)
-	if err != nil {
-		return nil, fmt.Errorf("environment of %s: %w", logicalID, err)
-	}
-	for k, v := range b.env.Stack.Env() {
-		fnEnv[k] = v
-	}
-	fnEnv["DELIVERY_PROVIDER"] = "sink"
-	fnEnv["SINK_PATH"] = b.env.SinkPath
-	return fnEnv, nil
-}
-
 // startFunction starts one more emulator process for a function of the template.
 func (b *bench) startFunction(ctx context.Context, logicalID, name string) (*localstack.Function, error) {
-	fnEnv, err := b.functionEnv(logicalID)
-	if err != nil {
-		return nil, err
-	}
-	bootstrap := filepath.Join(b.s.root, "bin", local.FunctionDir(logicalID), "bootstrap")
-	fn, err := localstack.StartFunction(ctx, localstack.Config{CacheDir: b.cacheDir()}, name, bootstrap, fnEnv)
+	fn, err := b.env.StartFunction(ctx, logicalID, name)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
