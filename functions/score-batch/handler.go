@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/monitor"
 	"github.com/nextbest/nextbest/shared/platform"
 	"github.com/nextbest/nextbest/shared/service"
 )
@@ -38,6 +41,11 @@ type handler struct {
 	fanout fanout
 	// fanOutScheduled spreads scheduled runs over the work queue.
 	fanOutScheduled bool
+	// catalog and models are read to publish the models' metrics; metricsOut receives
+	// them as CloudWatch Embedded Metric Format lines (the function's log).
+	catalog    *service.Snapshot[*decision.Catalog]
+	models     *service.Snapshot[*decision.Models]
+	metricsOut io.Writer
 }
 
 // runRequest is the payload of a manual invocation: a run (for example a dry run from
@@ -51,6 +59,9 @@ type runRequest struct {
 	// FanOut spreads the run's segments over the work queue instead of planning them
 	// in this invocation.
 	FanOut bool `json:"fanOut"`
+	// Metrics publishes every model's evidence, success rate and AUC instead of
+	// running; a frequent schedule sends it (template.yaml).
+	Metrics bool `json:"metrics"`
 
 	scheduled bool
 }
@@ -72,6 +83,15 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 	if err != nil {
 		log.WarnContext(ctx, "rejected run request", "error", err)
 		return nil, err
+	}
+	if req.Metrics {
+		n, err := h.publishMetrics(ctx)
+		if err != nil {
+			log.ErrorContext(ctx, "model metrics failed", "error", err)
+			return nil, fmt.Errorf("model metrics failed")
+		}
+		log.InfoContext(ctx, "model metrics published", "models", n)
+		return map[string]int{"models": n}, nil
 	}
 	if req.FanOut || (req.scheduled && h.fanOutScheduled) {
 		if h.fanout == nil {
@@ -110,6 +130,21 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 		"silences", summary.Silences, "volume", summary.Volume, "pendingSegments", summary.Pending,
 		"durationSeconds", summary.DurationSec)
 	return summary, nil
+}
+
+// publishMetrics writes one Embedded Metric Format line per model with counters, so
+// that CloudWatch charts and alarms on every model's evidence, success rate and AUC.
+func (h *handler) publishMetrics(ctx context.Context) (int, error) {
+	catalog, err := h.catalog.Get(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("catalog: %w", err)
+	}
+	models, err := h.models.Get(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("models: %w", err)
+	}
+	reports := monitor.Reports(catalog, models)
+	return len(reports), monitor.WriteEMF(h.metricsOut, reports, time.Now())
 }
 
 // isSQSEvent tells an invocation by the work queue from a run request.
@@ -188,8 +223,8 @@ func parseRun(payload json.RawMessage) (runRequest, error) {
 	if req.DryRun && (req.Segment != nil || req.Report || req.FanOut) {
 		return runRequest{}, fmt.Errorf("invalid run request: a dry run plans the whole base here; it takes no segment, report or fanOut")
 	}
-	if n := btoi(req.Segment != nil) + btoi(req.Report) + btoi(req.FanOut); n > 1 {
-		return runRequest{}, fmt.Errorf("invalid run request: ask for one of segment, report and fanOut")
+	if n := btoi(req.Segment != nil) + btoi(req.Report) + btoi(req.FanOut) + btoi(req.Metrics); n > 1 || (req.Metrics && req.DryRun) {
+		return runRequest{}, fmt.Errorf("invalid run request: ask for one of segment, report, fanOut and metrics")
 	}
 	return req, nil
 }

@@ -51,7 +51,8 @@ func main() {
 		Now:          time.Now,
 		Segments:     scanSegments,
 	}
-	h := &handler{log: logger, planner: planner, responses: deps.Store, fanOutScheduled: fanOutScheduled}
+	h := &handler{log: logger, planner: planner, responses: deps.Store, fanOutScheduled: fanOutScheduled,
+		catalog: deps.Catalog, models: deps.Models, metricsOut: os.Stdout}
 	if url := os.Getenv(sqs.WorkQueueEnv); url != "" {
 		h.fanout = &service.Fanout{Planner: planner, Queue: sqs.NewWorkQueue(client, url), Sketches: deps.Store}
 	}

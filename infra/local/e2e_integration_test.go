@@ -454,3 +454,16 @@ func TestSuppressionFromRecordedImpressions(t *testing.T) {
 	}
 	t.Errorf("%s is neither offered nor explained in %+v", ignored, after.Excluded)
 }
+
+// TestModelMetricsEvent invokes score-batch with the metrics schedule's input: after
+// the responses recorded above it publishes at least one model.
+func TestModelMetricsEvent(t *testing.T) {
+	out, err := env.Invoke(context.Background(), "ScoreBatchFunction", readEvent(t, "score-batch-metrics.json"))
+	if err != nil {
+		t.Fatalf("score-batch(metrics) error: %v", err)
+	}
+	var answer struct{ Models int }
+	if err := json.Unmarshal(out, &answer); err != nil || answer.Models == 0 {
+		t.Errorf("score-batch(metrics) = %s, want a count of the models published", out)
+	}
+}
