@@ -22,7 +22,9 @@ type staticSource struct {
 	models  *decision.Models
 }
 
-func (s staticSource) LiveCatalogVersion(context.Context) (string, error) { return s.catalog.Version, nil }
+func (s staticSource) LiveCatalogVersion(context.Context) (string, error) {
+	return s.catalog.Version, nil
+}
 func (s staticSource) LoadCatalog(context.Context) (*decision.Catalog, error) {
 	return s.catalog, nil
 }
@@ -48,7 +50,7 @@ func TestMetricsRequestPublishesOneEMFLinePerModel(t *testing.T) {
 		return s
 	}
 	src := staticSource{catalog: catalog, models: decision.NewModels(map[decision.ModelKey]*adaptive.State{
-		{ActionID: "fibre-upgrade", Channel: "web"}:  evidence(400, 20),
+		{ActionID: "fibre-upgrade", Channel: "web"}:   evidence(400, 20),
 		{ActionID: "loyalty-bonus", Channel: "email"}: evidence(100, 7),
 	}, time.Now())}
 	var out bytes.Buffer
