@@ -86,7 +86,12 @@ func (p *compiledPredictor) lookup(v Value) (contrib, evidence float64) {
 		if math.IsNaN(v.Number) {
 			return p.missingContrib, p.missingEvidence
 		}
-		g := fineBin(p.edges, v.Number)
+		g := 0
+		if f := int(v.fineBin) - 1; f >= 0 && f < len(p.fineGroup) {
+			g = int(p.fineGroup[f])
+		} else {
+			g = fineBin(p.edges, v.Number)
+		}
 		return p.groupContrib[g], p.groupEvidence[g]
 	}
 	if p.symbols == nil {

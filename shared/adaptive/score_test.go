@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 func TestEmptyModelScoresThePrior(t *testing.T) {
@@ -111,5 +112,27 @@ func TestValidate(t *testing.T) {
 				t.Errorf("New(%+v) = nil error, want an error", tt.cfg)
 			}
 		})
+	}
+}
+
+// TestPreparedValuesScoreAsRawOnes checks that binning values once with Prepare
+// changes nothing but the speed: every customer scores the same either way.
+func TestPreparedValuesScoreAsRawOnes(t *testing.T) {
+	cfg, xs := wideConfig(12)
+	m, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 3000 {
+		m.Apply(m.Update(xs[i%len(xs)], rng.Float64() < 0.2+0.004*xs[i%len(xs)][1].Number, time.Time{}))
+	}
+	s := m.Snapshot(time.Time{})
+	for i, x := range xs {
+		prepared := append([]Value(nil), x...)
+		Prepare(cfg.Predictors, prepared)
+		if got, want := s.Score(prepared), s.Score(x); got != want {
+			t.Fatalf("Score(prepared customer %d) = %+v, want %+v as unprepared", i, got, want)
+		}
 	}
 }

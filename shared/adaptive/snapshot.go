@@ -34,6 +34,7 @@ type compiledPredictor struct {
 	// evidence, and the missing bin's. Searching the group edges rather than the fine ones keeps
 	// scoring fast when merging has left few groups.
 	edges           []float64
+	fineGroup       []int32 // fine bin → bin group, for values Prepare has binned
 	groupContrib    []float64
 	groupEvidence   []float64
 	missingContrib  float64
@@ -152,6 +153,10 @@ func (s *Snapshot) compilePredictor(p Predictor, r rawCounts) compiledPredictor 
 	if p.Kind == Numeric {
 		groupOf, merged := mergeAdjacent(r.fine, s.cfg.MinBinEvidence)
 		groupOf, merged = mergeSimilar(groupOf, merged, s.cfg.MinBinChiSquare)
+		cp.fineGroup = make([]int32, len(groupOf))
+		for i, g := range groupOf {
+			cp.fineGroup[i] = int32(g)
+		}
 		for i := 0; i+1 < len(groupOf); i++ {
 			if groupOf[i] != groupOf[i+1] {
 				cp.edges = append(cp.edges, p.Bins[i])

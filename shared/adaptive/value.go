@@ -15,6 +15,21 @@ type Value struct {
 	Number float64
 	// symbolID is Symbol's interned id, 0 when the symbol was never seen in a model.
 	symbolID uint32
+	// fineBin is 1 + the index of the fine bin Number falls in, set by Prepare; 0
+	// when unset.
+	fineBin int32
+}
+
+// Prepare bins the numeric values of x once for predictors, the fine edges that every
+// model of a catalog shares. Models then find a value's bin group with one table read
+// instead of a binary search each: scoring hundreds of models for one customer does
+// the search once.
+func Prepare(predictors []Predictor, x []Value) {
+	for i := range x {
+		if i < len(predictors) && predictors[i].Kind == Numeric && !math.IsNaN(x[i].Number) {
+			x[i].fineBin = int32(fineBin(predictors[i].Bins, x[i].Number)) + 1
+		}
+	}
 }
 
 // Symbol returns the value of a symbolic predictor.

@@ -128,6 +128,7 @@ func (c *Catalog) features(rules *ruleEvaluator) []adaptive.Value {
 		}
 		x[i] = toValue(out, specs[i].Kind == "numeric")
 	}
+	adaptive.Prepare(c.modelConfig.Predictors, x)
 	return x
 }
 
