@@ -117,13 +117,17 @@ type Attribution struct {
 	// that every write is an addition and a click needs no read of its impression.
 	Learn   adaptive.Delta
 	Contact ContactEvent
+	// WithdrawConsent names the outbound channel whose consent an unsubscribe
+	// withdraws, or is empty.
+	WithdrawConsent string
 }
 
 // Attribute ties a validated response to the decision it answers. The response must
 // come from the customer the decision was for, on its channel, about an action it
 // offered, and no later than the decision log keeps the decision. Impressions and
 // successes teach the action's model with the predictor values logged with the
-// decision; other outcomes (a reject, an unsubscribe) only enter the contact history.
+// decision; other outcomes only enter the contact history, where a reject suppresses
+// the action, and an unsubscribe from an outbound channel withdraws its consent.
 func (c *Catalog) Attribute(d LoggedDecision, r Response, models *Models) (Attribution, error) {
 	switch {
 	case d.CustomerID != r.CustomerID:
@@ -140,6 +144,9 @@ func (c *Catalog) Attribute(d LoggedDecision, r Response, models *Models) (Attri
 	a := Attribution{
 		Model:   c.ModelKey(r.ActionID, r.Channel),
 		Contact: ContactEvent{At: *r.OccurredAt, Kind: KindResponse, ActionID: r.ActionID, Channel: r.Channel, Outcome: r.Outcome},
+	}
+	if r.Outcome == "unsubscribe" && c.channels[r.Channel].Outbound {
+		a.WithdrawConsent = r.Channel
 	}
 	ca := c.action(r.ActionID)
 	if ca == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -116,18 +117,26 @@ func (s *Store) RecordResponse(ctx context.Context, customerID, responseID strin
 	if len(a.Learn) > 0 {
 		items = append(items, types.TransactWriteItem{Update: s.addCounters(a.Model, a.Learn, s.shardFor(responseID))})
 	}
+	consent := -1
+	if a.WithdrawConsent != "" {
+		consent = len(items)
+		items = append(items, types.TransactWriteItem{Update: s.withdrawConsent(customerID, a.WithdrawConsent)})
+	}
 	// Transactions touching the same counter item at the same moment are cancelled
-	// with TransactionConflict; the whole transaction is safe to retry because the
-	// claim makes it apply at most once.
+	// with TransactionConflict; a cancelled transaction changed nothing, so it is
+	// retried whole, and the claim still makes it apply at most once.
 	for attempt := 0; ; attempt++ {
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		reason := cancellationReason(err)
+		reasons := cancellationReasons(err)
 		switch {
 		case err == nil:
 			return false, nil
-		case reason == "ConditionalCheckFailed":
+		case reasons[0] == "ConditionalCheckFailed":
 			return true, nil
-		case reason == "TransactionConflict" && attempt < 10:
+		case consent >= 0 && consent < len(reasons) && reasons[consent] == "ConditionalCheckFailed":
+			// No stored profile holds consents to withdraw: record the rest.
+			items, consent = slices.Delete(items, consent, consent+1), -1
+		case slices.Contains(reasons, "TransactionConflict") && attempt < 10:
 			if err := sleep(ctx, backoff(attempt)); err != nil {
 				return false, err
 			}
@@ -137,19 +146,33 @@ func (s *Store) RecordResponse(ctx context.Context, customerID, responseID strin
 	}
 }
 
-// cancellationReason returns the first specific reason a transaction was cancelled
-// for, or "" when err is not a cancellation.
-func cancellationReason(err error) string {
-	var cancelled *types.TransactionCanceledException
-	if !errors.As(err, &cancelled) {
-		return ""
+// withdrawConsent turns a customer's consent to a channel off, if the customer has a
+// stored profile.
+func (s *Store) withdrawConsent(customerID, channel string) *types.Update {
+	return &types.Update{
+		TableName:                 &s.tables.Customers,
+		Key:                       map[string]types.AttributeValue{"pk": customerKey(customerID), "sk": str(profileSortKey)},
+		UpdateExpression:          aws.String("SET consents.#ch = :off"),
+		ConditionExpression:       aws.String("attribute_exists(consents)"),
+		ExpressionAttributeNames:  map[string]string{"#ch": channel},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":off": &types.AttributeValueMemberBOOL{Value: false}},
 	}
-	for _, r := range cancelled.CancellationReasons {
-		if code := aws.ToString(r.Code); code != "" && code != "None" {
-			return code
+}
+
+// cancellationReasons returns, item by item, why a transaction was cancelled ("" for
+// an item that was not the cause), or one empty reason when err is not a cancellation.
+func cancellationReasons(err error) []string {
+	var cancelled *types.TransactionCanceledException
+	if !errors.As(err, &cancelled) || len(cancelled.CancellationReasons) == 0 {
+		return []string{""}
+	}
+	reasons := make([]string, len(cancelled.CancellationReasons))
+	for i, r := range cancelled.CancellationReasons {
+		if code := aws.ToString(r.Code); code != "None" {
+			reasons[i] = code
 		}
 	}
-	return ""
+	return reasons
 }
 
 // shardFor spreads responses over a model's counter shards. Hashing the response id

@@ -243,3 +243,29 @@ func TestConcurrentResponsesAreExact(t *testing.T) {
 		t.Errorf("RecordResponse reported %d duplicates, want %d", totalDuplicates, wantDup)
 	}
 }
+
+func TestUnsubscribeWithdrawsConsent(t *testing.T) {
+	ctx := context.Background()
+	s := newStore()
+	p := decision.Profile{CustomerID: "U1", Known: true, Attributes: map[string]any{}, Consents: map[string]bool{"email": true, "sms": true}}
+	if err := s.PutProfiles(ctx, []decision.Profile{p}); err != nil {
+		t.Fatal(err)
+	}
+	unsubscribe := decision.Attribution{Model: decision.ModelKey{ActionID: "a1", Channel: "email"}, WithdrawConsent: "email",
+		Contact: decision.ContactEvent{At: now, Kind: decision.KindResponse, ActionID: "a1", Channel: "email", Outcome: "unsubscribe"}}
+	if _, err := s.RecordResponse(ctx, "U1", "unsub-U1", unsubscribe, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LoadCustomer(ctx, "U1", now.Add(-time.Hour))
+	if err != nil || got.Consents["email"] || !got.Consents["sms"] || len(got.History) != 1 {
+		t.Errorf("after an e-mail unsubscribe: consents %v, history %d, %v; want e-mail withdrawn, SMS kept, the response recorded", got.Consents, len(got.History), err)
+	}
+	// A customer without a stored profile has no consent to withdraw; the response is
+	// still recorded.
+	if dup, err := s.RecordResponse(ctx, "nobody", "unsub-nobody", unsubscribe, now.Add(time.Hour)); err != nil || dup {
+		t.Errorf("unsubscribe of an unknown customer = duplicate %v, %v; want recorded", dup, err)
+	}
+	if nobody, _ := s.LoadCustomer(ctx, "nobody", now.Add(-time.Hour)); nobody.Known || len(nobody.History) != 1 {
+		t.Errorf("unknown customer after unsubscribe = %+v, want still unknown with the response in history", nobody)
+	}
+}

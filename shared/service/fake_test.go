@@ -145,6 +145,9 @@ func (s *memStore) RecordResponse(_ context.Context, customerID, responseID stri
 	}
 	p := s.profiles[customerID]
 	p.History = append(p.History, a.Contact)
+	if a.WithdrawConsent != "" && p.Consents != nil {
+		p.Consents[a.WithdrawConsent] = false
+	}
 	s.profiles[customerID] = p
 	return false, nil
 }

@@ -142,3 +142,21 @@ func TestSnapshotFailsWhenNeverLoaded(t *testing.T) {
 		t.Error("Get with a failing store and nothing cached = nil error, want the load error")
 	}
 }
+
+func TestUnsubscribeWithdrawsConsentForLaterDecisions(t *testing.T) {
+	ctx := context.Background()
+	s := newMemStore(t, profile("C1", "email", "sms"))
+	clk := &clock{t0}
+	d, err := newDecider(s, clk).Decide(ctx, decision.Request{CustomerID: "C1", Channel: "email"})
+	if err != nil || len(d.Actions) == 0 {
+		t.Fatalf("Decide(email) = %+v, %v; want an e-mail", d, err)
+	}
+	if _, err := newRecorder(s, clk).Record(ctx, decision.Response{DecisionID: d.DecisionID, CustomerID: "C1",
+		ActionID: d.Actions[0].ActionID, Channel: "email", Outcome: "unsubscribe"}); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := newDecider(s, clk).Decide(ctx, decision.Request{CustomerID: "C1", Channel: "email"})
+	if again.Silence == nil || again.Silence.Reason != decision.SilenceNoConsent {
+		t.Errorf("Decide(email) after an unsubscribe = %+v, want silence for no consent", again)
+	}
+}
