@@ -36,6 +36,10 @@ type Catalog struct {
 	zones       sync.Map // time-zone name → *time.Location
 	modelConfig adaptive.Config
 	ruleCount   int
+	// channelRules are the ids of the rules that read channel or placement, and
+	// predictorsPerChannel tells whether any predictor does (see ruleEvaluator).
+	channelRules         []int
+	predictorsPerChannel bool
 	// flatNames are the profile and context members the rules read, by flattened
 	// name (see compileExpr).
 	flatNames map[string]flatName

@@ -125,6 +125,11 @@ func (c *Catalog) Decide(in Input) (Decision, error) {
 	if err := c.ValidateRequest(&req); err != nil {
 		return Decision{}, err
 	}
+	return c.decide(&in, &req, newRuleEvaluator(c, &in.Profile, &req, in.Now)), nil
+}
+
+// decide makes the decision for a valid request with an evaluator of its customer.
+func (c *Catalog) decide(in *Input, req *Request, rules *ruleEvaluator) Decision {
 	d := Decision{
 		DecisionID:     in.DecisionID,
 		CustomerID:     req.CustomerID,
@@ -138,26 +143,26 @@ func (c *Catalog) Decide(in Input) (Decision, error) {
 	}
 	if s := c.contactPolicy(&in.Profile, req.Channel, in.Now); s != nil {
 		d.Silence = s
-		return d, nil
+		return d
 	}
 	buf := candidatePool.Get().(*[]candidate)
 	defer func() { *buf = (*buf)[:0]; candidatePool.Put(buf) }()
-	candidates := c.candidates(*buf, &d, &req, &in)
+	candidates := c.candidates(*buf, &d, req, in, rules)
 	*buf = candidates
 	if len(candidates) == 0 {
 		d.Silence = &Silence{Reason: SilenceNothingEligible, Detail: "no action passes the engagement and contact policies for this customer and channel"}
-		return d, nil
+		return d
 	}
 	switch d.ControlGroup {
 	case ControlSilence:
 		d.Silence = &Silence{Reason: SilenceControlGroup, Detail: "the customer is in the silence control group, which measures the lift of contacting"}
-		return d, nil
+		return d
 	case ControlRandom:
-		c.pickRandom(&d, candidates, &req, &in)
+		c.pickRandom(&d, candidates, req, in)
 	default:
-		c.pickBest(&d, candidates, &req, &in.Profile)
+		c.pickBest(&d, candidates, req, &in.Profile)
 	}
-	return d, nil
+	return d
 }
 
 // candidatePool recycles the candidate buffers of past decisions: one decision scores
@@ -167,8 +172,7 @@ var candidatePool = sync.Pool{New: func() any { return new([]candidate) }}
 
 // candidates applies validity, channel, engagement and suppression policies to every
 // action and scores the survivors, appending them to out.
-func (c *Catalog) candidates(out []candidate, d *Decision, req *Request, in *Input) []candidate {
-	rules := newRuleEvaluator(c, &in.Profile, req, in.Now)
+func (c *Catalog) candidates(out []candidate, d *Decision, req *Request, in *Input, rules *ruleEvaluator) []candidate {
 	weights := c.activeWeights(rules)
 	d.features = c.features(rules)
 	var rng *rand.Rand

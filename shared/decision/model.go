@@ -73,7 +73,8 @@ func (c *Catalog) compileModelSettings() []error {
 		default:
 			errs = append(errs, fmt.Errorf("%s: kind must be symbolic or numeric", where))
 		}
-		program, err := c.compileExpr(p.Source, false)
+		program, perChannel, err := c.compileExpr(p.Source, false)
+		c.predictorsPerChannel = c.predictorsPerChannel || perChannel
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: source %q: %w", where, p.Source, err))
 		}
@@ -118,6 +119,9 @@ func (c *Catalog) ModelConfig(actionID string) (adaptive.Config, bool) {
 // features evaluates the predictors for one decision. A predictor that fails or
 // yields nothing is missing, which the model handles like any other value.
 func (c *Catalog) features(rules *ruleEvaluator) []adaptive.Value {
+	if rules.features != nil {
+		return rules.features
+	}
 	specs := c.Settings.Model.Predictors
 	x := make([]adaptive.Value, len(specs))
 	for i := range specs {
@@ -129,6 +133,7 @@ func (c *Catalog) features(rules *ruleEvaluator) []adaptive.Value {
 		x[i] = toValue(out, specs[i].Kind == "numeric")
 	}
 	adaptive.Prepare(c.modelConfig.Predictors, x)
+	rules.features = x
 	return x
 }
 

@@ -26,18 +26,22 @@ func (c *Catalog) OutboundChannels() []string {
 func (c *Catalog) PlanOutbound(p Profile, models *Models, now time.Time, decisionID string) (Decision, error) {
 	var best Decision
 	found := false
+	in := Input{Profile: p, Models: models, Now: now, DecisionID: decisionID}
+	// One evaluator serves every channel: the customer's rules and predictors are
+	// evaluated once, and only those reading channel or placement again per channel.
+	var rules *ruleEvaluator
 	for _, channel := range c.OutboundChannels() {
-		d, err := c.Decide(Input{
-			Request:    Request{CustomerID: p.CustomerID, Channel: channel},
-			Profile:    p,
-			Models:     models,
-			Now:        now,
-			DecisionID: decisionID,
-		})
-		if err != nil {
+		req := Request{CustomerID: p.CustomerID, Channel: channel}
+		if err := c.ValidateRequest(&req); err != nil {
 			return Decision{}, fmt.Errorf("plan outbound for %s on %s: %w", p.CustomerID, channel, err)
 		}
-		if !found || better(d, best) {
+		if rules == nil {
+			rules = newRuleEvaluator(c, &in.Profile, &req, now)
+		} else {
+			rules.setChannel(c, req.Channel, req.Placement)
+		}
+		in.Request = req
+		if d := c.decide(&in, &req, rules); !found || better(d, best) {
 			best, found = d, true
 		}
 	}

@@ -274,3 +274,43 @@ func TestPlanOutboundPicksTheBestChannelOrTheClosestSilence(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanOutboundReevaluatesChannelRules checks that the batch, which evaluates a
+// customer's rules once across channels, still evaluates again the rules that read
+// the channel: sms-only holds on SMS although it failed on e-mail just before.
+func TestPlanOutboundReevaluatesChannelRules(t *testing.T) {
+	c, err := decision.ParseCatalog("channels.yaml", []byte(`
+name: channels
+channels:
+  - {name: email, outbound: true}
+  - {name: sms, outbound: true}
+issues:
+  - id: growth
+    groups:
+      - id: g1
+        actions:
+          - id: sms-only
+            value: 100
+            applicability: channel == "sms"
+            treatments:
+              - {id: sms-only-email, channel: email, content: {text: "a"}}
+              - {id: sms-only-sms, channel: sms, content: {text: "a"}}
+      - id: g2
+        actions:
+          - id: anywhere
+            value: 10
+            treatments:
+              - {id: anywhere-email, channel: email, content: {text: "b"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := decision.Profile{CustomerID: "C1", Known: true, Consents: map[string]bool{"email": true, "sms": true}}
+	d, err := c.PlanOutbound(p, nil, testNow, "plan-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Channel != "sms" || len(d.Actions) != 1 || d.Actions[0].ActionID != "sms-only" {
+		t.Errorf("PlanOutbound = %s %v, want sms-only by sms", d.Channel, actionIDs(d))
+	}
+}

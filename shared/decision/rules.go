@@ -12,6 +12,8 @@ import (
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/nextbest/nextbest/shared/adaptive"
 )
 
 // Engagement rules are written in expr (github.com/expr-lang/expr): a small, typed,
@@ -39,6 +41,9 @@ type compiledRule struct {
 	// id indexes the rule in a decision's memo: rules of an issue or a group are
 	// shared by all its actions and evaluated once per decision.
 	id int
+	// perChannel says the rule reads channel or placement, so a batch planning one
+	// customer on several channels evaluates it again on each.
+	perChannel bool
 }
 
 // ruleEnvShape declares the variables rules may use, so typos in names fail at publish
@@ -58,12 +63,15 @@ func (c *Catalog) compileRules(r Rules) ([]compiledRule, error) {
 		if src == "" {
 			continue
 		}
-		program, err := c.compileExpr(src, true)
+		program, perChannel, err := c.compileExpr(src, true)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s rule %q: %w", ruleKinds[i], src, err))
 			continue
 		}
-		out = append(out, compiledRule{kind: ruleKinds[i], source: src, program: program, id: c.ruleCount})
+		out = append(out, compiledRule{kind: ruleKinds[i], source: src, program: program, id: c.ruleCount, perChannel: perChannel})
+		if perChannel {
+			c.channelRules = append(c.channelRules, c.ruleCount)
+		}
 		c.ruleCount++
 	}
 	return out, errors.Join(errs...)
@@ -75,8 +83,9 @@ func (c *Catalog) compileRules(r Rules) ([]compiledRule, error) {
 // through reflection, which allocated on every read and dominated decide's cost; the
 // decision's environment therefore also holds each attribute the catalog reads under
 // its flattened name (see newRuleEvaluator). Checking happens before the rewrite, so
-// misspelt top-level names still fail at publish time.
-func (c *Catalog) compileExpr(src string, asBool bool) (*vm.Program, error) {
+// misspelt top-level names still fail at publish time. It also reports whether the
+// expression reads channel or placement.
+func (c *Catalog) compileExpr(src string, asBool bool) (program *vm.Program, perChannel bool, err error) {
 	config := conf.CreateNew()
 	expr.Env(ruleEnvShape)(config)
 	if asBool {
@@ -85,24 +94,33 @@ func (c *Catalog) compileExpr(src string, asBool bool) (*vm.Program, error) {
 	config.Check()
 	tree, err := checker.ParseCheck(src, config)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	ast.Walk(&tree.Node, &flattener{catalog: c})
+	f := &flattener{catalog: c}
+	ast.Walk(&tree.Node, f)
 	if err := optimizer.Optimize(&tree.Node, config); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return compiler.Compile(tree, config)
+	program, err = compiler.Compile(tree, config)
+	return program, f.perChannel, err
 }
 
 // flattener rewrites profile.x and context.x into the top-level names "profile.x" and
-// "context.x", and records them so the environment can provide them.
-type flattener struct{ catalog *Catalog }
+// "context.x", and records them so the environment can provide them. It also notes
+// whether the expression reads channel or placement.
+type flattener struct {
+	catalog    *Catalog
+	perChannel bool
+}
 
 // flattenedRoots are the nested maps whose members become top-level names.
 var flattenedRoots = map[string]bool{"profile": true, "context": true}
 
 // Visit is called for every node, children first.
 func (f *flattener) Visit(node *ast.Node) {
+	if id, ok := (*node).(*ast.IdentifierNode); ok && (id.Value == "channel" || id.Value == "placement") {
+		f.perChannel = true
+	}
 	m, ok := (*node).(*ast.MemberNode)
 	if !ok || m.Optional || m.Method {
 		return
@@ -130,6 +148,8 @@ type ruleEvaluator struct {
 	machine vm.VM
 	env     map[string]any
 	memo    []ruleResult
+	// features caches the predictor values (see Catalog.features).
+	features []adaptive.Value
 }
 
 type ruleResult uint8
@@ -159,6 +179,18 @@ func newRuleEvaluator(c *Catalog, p *Profile, req *Request, now time.Time) *rule
 		env[name] = source[f.key]
 	}
 	return &ruleEvaluator{memo: make([]ruleResult, c.ruleCount), env: env}
+}
+
+// setChannel moves the evaluator to another channel of the same customer: only the
+// rules and predictors that read channel or placement are evaluated again.
+func (e *ruleEvaluator) setChannel(c *Catalog, channel, placement string) {
+	e.env["channel"], e.env["placement"] = channel, placement
+	for _, id := range c.channelRules {
+		e.memo[id] = unevaluated
+	}
+	if c.predictorsPerChannel {
+		e.features = nil
+	}
 }
 
 // holds returns whether the rule is satisfied, and an error when it could not be
