@@ -86,8 +86,7 @@ func TestSenderSendsOnceAndRecordsTheImpression(t *testing.T) {
 	}
 	msg := s.queued["email"][0]
 	provider := &recordingProvider{}
-	sender := &service.Sender{Catalog: service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, clk.now), Customers: s, Seen: s,
-		Recorder: newRecorder(s, clk), Providers: map[string]service.Provider{"email": provider}, Now: clk.now}
+	sender := newSender(s, clk, map[string]service.Provider{"email": provider})
 
 	for i, want := range []string{service.Delivered, service.Duplicate} {
 		got, err := sender.Send(ctx, msg)
@@ -117,8 +116,7 @@ func TestSenderProviderFailureIsRetryable(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := s.queued["email"][0]
-	sender := &service.Sender{Catalog: service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, clk.now), Customers: s, Seen: s,
-		Recorder: newRecorder(s, clk), Providers: map[string]service.Provider{"email": &failingProvider{errors.New("smtp down")}}, Now: clk.now}
+	sender := newSender(s, clk, map[string]service.Provider{"email": &failingProvider{errors.New("smtp down")}})
 	if _, err := sender.Send(ctx, msg); err == nil {
 		t.Fatal("Send with a failing provider = nil error, want an error so the queue retries")
 	}
@@ -138,8 +136,7 @@ func TestSenderSkipsWithdrawnConsent(t *testing.T) {
 	p := s.profiles[msg.CustomerID]
 	p.Consents = map[string]bool{}
 	s.profiles[msg.CustomerID] = p
-	sender := &service.Sender{Catalog: service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, clk.now), Customers: s, Seen: s,
-		Recorder: newRecorder(s, clk), Providers: map[string]service.Provider{"email": &recordingProvider{}}, Now: clk.now}
+	sender := newSender(s, clk, map[string]service.Provider{"email": &recordingProvider{}})
 	if got, err := sender.Send(ctx, msg); err != nil || got.Reason != decision.SilenceNoConsent {
 		t.Errorf("Send after consent withdrawn = %+v, %v; want skipped for no consent", got, err)
 	}

@@ -53,8 +53,8 @@ func TestBestSendTimeSchedulesAndSenderDefers(t *testing.T) {
 	}
 
 	provider := &recordingProvider{}
-	sender := &service.Sender{Catalog: service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, clk.now), Customers: s, Seen: s,
-		Recorder: newRecorder(s, clk), Providers: map[string]service.Provider{"sms": provider}, Defer: s, Now: clk.now}
+	sender := newSender(s, clk, map[string]service.Provider{"sms": provider})
+	sender.Defer = s
 	early := byCustomer["C1"]
 	s.queued = map[string][]service.OutboundMessage{}
 	if got, err := sender.Send(ctx, early); err != nil || got.Status != service.Deferred || len(s.queued["sms"]) != 1 || s.queued["sms"][0].DelaySeconds != 900 {
@@ -84,8 +84,7 @@ func TestSenderAddressesFromTheProfile(t *testing.T) {
 	s := newMemStore(t, withAddress, profile("C2", "email"))
 	clk := &clock{t0}
 	provider := &addressProvider{}
-	sender := &service.Sender{Catalog: service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, clk.now), Customers: s, Seen: s,
-		Recorder: newRecorder(s, clk), Providers: map[string]service.Provider{"email": provider}, Now: clk.now}
+	sender := newSender(s, clk, map[string]service.Provider{"email": provider})
 	tests := []struct {
 		customer   string
 		wantStatus string
@@ -133,8 +132,8 @@ func TestSenderLeaseTurnsAwayASecondCopy(t *testing.T) {
 	msg := s.queued["email"][0]
 	leases := memLeases{}
 	provider := &recordingProvider{}
-	sender := &service.Sender{Catalog: service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, clk.now), Customers: s, Seen: s,
-		Recorder: newRecorder(s, clk), Providers: map[string]service.Provider{"email": provider}, Leases: leases, Now: clk.now}
+	sender := newSender(s, clk, map[string]service.Provider{"email": provider})
+	sender.Leases = leases
 
 	// Another copy of the message holds the lease: this one is turned away, to come back.
 	leases[msg.DecisionID] = t0.Add(time.Minute)

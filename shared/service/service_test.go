@@ -26,6 +26,12 @@ func newRecorder(s *memStore, c *clock) *service.Recorder {
 		Models: service.NewModelsSnapshot(s, service.DefaultModelsMaxAge, c.now), Decisions: s, Responses: s, Now: c.now}
 }
 
+// newSender delivers through the given providers, by channel.
+func newSender(s *memStore, c *clock, providers map[string]service.Provider) *service.Sender {
+	return &service.Sender{Catalog: service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, c.now), Customers: s, Seen: s,
+		Recorder: newRecorder(s, c), Providers: providers, Now: c.now}
+}
+
 func TestDecideLogsTheDecision(t *testing.T) {
 	s := newMemStore(t, profile("C1"))
 	d, err := newDecider(s, &clock{t0}).Decide(context.Background(), decision.Request{CustomerID: "C1", Channel: "web"})

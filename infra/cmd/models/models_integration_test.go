@@ -9,18 +9,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-
-	"github.com/nextbest/nextbest/infra/localstack"
-	"github.com/nextbest/nextbest/infra/template"
+	"github.com/nextbest/nextbest/infra/local"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
 )
@@ -38,37 +32,18 @@ func TestMain(m *testing.M) {
 }
 
 func runWithStack(m *testing.M) int {
-	ctx := context.Background()
-	stack, err := localstack.Start(ctx, localstack.Config{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local stack:", err)
-		return 1
-	}
-	defer stack.Close()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	root, err := filepath.Abs("../../..")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	endpoint = stack.DynamoDBEndpoint
-	ddb := dynamo.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	sq := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = aws.String(stack.SQSEndpoint) })
-	tpl, err := template.Load("../../../template.yaml")
+	env, err := local.StartStorage(context.Background(), local.Options{Root: root, Prefix: "mod-"})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "start local storage:", err)
 		return 1
 	}
-	res, err := template.Provision(ctx, ddb, sq, tpl, "mod-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "provision:", err)
-		return 1
-	}
-	tables = dynamo.Tables{
-		Customers: res.Tables["CustomersTable"], Decisions: res.Tables["DecisionsTable"],
-		Models: res.Tables["ModelsTable"], Catalog: res.Tables["CatalogTable"],
-	}
-	store = dynamo.New(ddb, tables)
+	defer env.Close()
+	endpoint, tables, store = env.Stack.DynamoDBEndpoint, env.Tables(), env.Store
 	return m.Run()
 }
 
