@@ -146,7 +146,11 @@ func (c *Catalog) decide(in *Input, req *Request, rules *ruleEvaluator) Decision
 		return d
 	}
 	buf := candidatePool.Get().(*[]candidate)
-	defer func() { *buf = (*buf)[:0]; candidatePool.Put(buf) }()
+	defer func() {
+		clear(*buf) // drop the pointers to this decision's models before pooling
+		*buf = (*buf)[:0]
+		candidatePool.Put(buf)
+	}()
 	candidates := c.candidates(*buf, &d, req, in, rules)
 	*buf = candidates
 	if len(candidates) == 0 {

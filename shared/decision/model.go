@@ -257,9 +257,9 @@ func (m *Models) Totals(k ModelKey) (successes, failures int64) {
 	return successes, failures
 }
 
-// Snapshot returns the compiled model of an action on a channel; actions without
+// modelFor returns the compiled model of an action on a channel; actions without
 // counters get their prior. A nil Models serves priors only.
-func (c *Catalog) Snapshot(m *Models, ca *compiledAction, channel string) *adaptive.Snapshot {
+func (c *Catalog) modelFor(m *Models, ca *compiledAction, channel string) *adaptive.Snapshot {
 	if m == nil {
 		return ca.emptyModel()
 	}

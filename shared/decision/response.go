@@ -159,7 +159,7 @@ func (c *Catalog) Attribute(d LoggedDecision, r Response, models *Models) (Attri
 	if impression || success {
 		x := c.alignFeatures(d.Features)
 		offer := d.Offers[slices.IndexFunc(d.Offers, func(o LoggedOffer) bool { return o.ActionID == r.ActionID })]
-		a.Learn = c.Snapshot(models, ca, r.Channel).ObserveScored(x, success, *r.OccurredAt, offer.Score)
+		a.Learn = c.modelFor(models, ca, r.Channel).ObserveScored(x, success, *r.OccurredAt, offer.Score)
 	}
 	return a, nil
 }
