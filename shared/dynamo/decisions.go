@@ -98,9 +98,9 @@ func (s *Store) GetDecision(ctx context.Context, id string, now time.Time) (deci
 
 // RecordResponse applies a response exactly once. In one transaction it claims the
 // response id (a conditional put that fails if the id was seen), adds the response to
-// its model's counters and appends it to the customer's contact history; so either all
-// three happen or none, and a duplicate changes nothing. It reports whether the
-// response was a duplicate.
+// its model's counters, appends it to the customer's contact history and, for an
+// unsubscribe, withdraws the channel's consent; so all of it happens or none, and a
+// duplicate changes nothing. It reports whether the response was a duplicate.
 func (s *Store) RecordResponse(ctx context.Context, customerID, responseID string, a decision.Attribution, claimUntil time.Time) (duplicate bool, err error) {
 	claim := map[string]types.AttributeValue{
 		"pk": str("R#" + responseID), "sk": str("R"),
