@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -42,23 +41,9 @@ var (
 // template.yaml; tests keep apart by using their own keys (customers, decisions,
 // models), or their own tables where they need a clean slate.
 func TestMain(m *testing.M) {
-	os.Exit(runWithStack(m))
-}
-
-func runWithStack(m *testing.M) int {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	env, err := local.StartStorage(context.Background(), local.Options{Root: root, Prefix: "it-"})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local storage:", err)
-		return 1
-	}
-	defer env.Close()
-	ddb, resources = env.DynamoDB, env.Resources
-	return m.Run()
+	os.Exit(local.RunTests(m, "../..", "it-", func(env *local.Env) {
+		ddb, resources = env.DynamoDB, env.Resources
+	}))
 }
 
 func newStore() *dynamo.Store {

@@ -66,6 +66,17 @@ func TestPlannerDryRunEnqueuesNothing(t *testing.T) {
 	}
 }
 
+// plannedEmail runs the batch over batchBase and returns the first e-mail it queued.
+func plannedEmail(t *testing.T) (*memStore, *clock, service.OutboundMessage) {
+	t.Helper()
+	s := newMemStore(t, batchBase()...)
+	clk := &clock{t0}
+	if _, err := newPlanner(s, clk).Run(context.Background(), "run-1", false); err != nil {
+		t.Fatal(err)
+	}
+	return s, clk, s.queued["email"][0]
+}
+
 type failingProvider struct{ err error }
 
 func (p *failingProvider) Deliver(context.Context, service.Delivery) error { return p.err }
@@ -79,12 +90,7 @@ func (p *recordingProvider) Deliver(_ context.Context, d service.Delivery) error
 
 func TestSenderSendsOnceAndRecordsTheImpression(t *testing.T) {
 	ctx := context.Background()
-	s := newMemStore(t, batchBase()...)
-	clk := &clock{t0}
-	if _, err := newPlanner(s, clk).Run(ctx, "run-1", false); err != nil {
-		t.Fatal(err)
-	}
-	msg := s.queued["email"][0]
+	s, clk, msg := plannedEmail(t)
 	provider := &recordingProvider{}
 	sender := newSender(s, clk, map[string]service.Provider{"email": provider})
 
@@ -110,12 +116,7 @@ func TestSenderSendsOnceAndRecordsTheImpression(t *testing.T) {
 
 func TestSenderProviderFailureIsRetryable(t *testing.T) {
 	ctx := context.Background()
-	s := newMemStore(t, batchBase()...)
-	clk := &clock{t0}
-	if _, err := newPlanner(s, clk).Run(ctx, "run-1", false); err != nil {
-		t.Fatal(err)
-	}
-	msg := s.queued["email"][0]
+	s, clk, msg := plannedEmail(t)
 	sender := newSender(s, clk, map[string]service.Provider{"email": &failingProvider{errors.New("smtp down")}})
 	if _, err := sender.Send(ctx, msg); err == nil {
 		t.Fatal("Send with a failing provider = nil error, want an error so the queue retries")
@@ -127,12 +128,7 @@ func TestSenderProviderFailureIsRetryable(t *testing.T) {
 
 func TestSenderSkipsWithdrawnConsent(t *testing.T) {
 	ctx := context.Background()
-	s := newMemStore(t, batchBase()...)
-	clk := &clock{t0}
-	if _, err := newPlanner(s, clk).Run(ctx, "run-1", false); err != nil {
-		t.Fatal(err)
-	}
-	msg := s.queued["email"][0]
+	s, clk, msg := plannedEmail(t)
 	p := s.profiles[msg.CustomerID]
 	p.Consents = map[string]bool{}
 	s.profiles[msg.CustomerID] = p

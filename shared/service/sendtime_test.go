@@ -124,12 +124,7 @@ func (m memLeases) ReleaseSend(_ context.Context, id string) error {
 
 func TestSenderLeaseTurnsAwayASecondCopy(t *testing.T) {
 	ctx := context.Background()
-	s := newMemStore(t, batchBase()...)
-	clk := &clock{t0}
-	if _, err := newPlanner(s, clk).Run(ctx, "run-1", false); err != nil {
-		t.Fatal(err)
-	}
-	msg := s.queued["email"][0]
+	s, clk, msg := plannedEmail(t)
 	leases := memLeases{}
 	provider := &recordingProvider{}
 	sender := newSender(s, clk, map[string]service.Provider{"email": provider})

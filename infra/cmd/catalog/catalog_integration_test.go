@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,24 +24,10 @@ var (
 // TestMain starts DynamoDB Local and the SQS server and creates the tables from
 // template.yaml.
 func TestMain(m *testing.M) {
-	os.Exit(runWithStack(m))
-}
-
-func runWithStack(m *testing.M) int {
-	root, err := filepath.Abs("../../..")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	env, err := local.StartStorage(context.Background(), local.Options{Root: root, Prefix: "cat-"})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local storage:", err)
-		return 1
-	}
-	defer env.Close()
-	endpoint, table = env.Stack.DynamoDBEndpoint, env.Resources.Tables["CatalogTable"]
-	store = dynamo.New(env.DynamoDB, dynamo.Tables{Catalog: table})
-	return m.Run()
+	os.Exit(local.RunTests(m, "../../..", "cat-", func(env *local.Env) {
+		endpoint, table = env.Stack.DynamoDBEndpoint, env.Resources.Tables["CatalogTable"]
+		store = dynamo.New(env.DynamoDB, dynamo.Tables{Catalog: table})
+	}))
 }
 
 // command runs the catalog command against the local table.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,23 +27,9 @@ var (
 // TestMain starts DynamoDB Local and the SQS server and creates the tables from
 // template.yaml.
 func TestMain(m *testing.M) {
-	os.Exit(runWithStack(m))
-}
-
-func runWithStack(m *testing.M) int {
-	root, err := filepath.Abs("../../..")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	env, err := local.StartStorage(context.Background(), local.Options{Root: root, Prefix: "mod-"})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local storage:", err)
-		return 1
-	}
-	defer env.Close()
-	endpoint, tables, store = env.Stack.DynamoDBEndpoint, env.Tables(), env.Store
-	return m.Run()
+	os.Exit(local.RunTests(m, "../../..", "mod-", func(env *local.Env) {
+		endpoint, tables, store = env.Stack.DynamoDBEndpoint, env.Tables(), env.Store
+	}))
 }
 
 // command runs the models command against the local tables.
