@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -254,24 +253,4 @@ func (e *Env) Close() {
 	if e.SinkPath != "" {
 		os.RemoveAll(filepath.Dir(e.SinkPath))
 	}
-}
-
-// RunTests is the TestMain of a package whose integration tests need storage: it starts
-// DynamoDB Local and the SQS server with the template's tables and queues under prefix,
-// hands the environment to setup, runs the tests and stops everything. root is the
-// repository root relative to the package. It returns the exit code for os.Exit.
-func RunTests(m *testing.M, root, prefix string, setup func(*Env)) int {
-	abs, err := filepath.Abs(root)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	env, err := StartStorage(context.Background(), Options{Root: abs, Prefix: prefix})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local storage:", err)
-		return 1
-	}
-	defer env.Close()
-	setup(env)
-	return m.Run()
 }

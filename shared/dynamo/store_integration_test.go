@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/nextbest/nextbest/infra/local"
+	"github.com/nextbest/nextbest/infra/local/localtest"
 	"github.com/nextbest/nextbest/infra/template"
 	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
@@ -41,7 +42,7 @@ var (
 // template.yaml; tests keep apart by using their own keys (customers, decisions,
 // models), or their own tables where they need a clean slate.
 func TestMain(m *testing.M) {
-	os.Exit(local.RunTests(m, "../..", "it-", func(env *local.Env) {
+	os.Exit(localtest.RunTests(m, "../..", "it-", func(env *local.Env) {
 		ddb, resources = env.DynamoDB, env.Resources
 	}))
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/nextbest/nextbest/infra/local"
+	"github.com/nextbest/nextbest/infra/local/localtest"
 	"github.com/nextbest/nextbest/shared/dynamo"
 )
 
@@ -24,7 +25,7 @@ var (
 // TestMain starts DynamoDB Local and the SQS server and creates the tables from
 // template.yaml.
 func TestMain(m *testing.M) {
-	os.Exit(local.RunTests(m, "../../..", "cat-", func(env *local.Env) {
+	os.Exit(localtest.RunTests(m, "../../..", "cat-", func(env *local.Env) {
 		endpoint, table = env.Stack.DynamoDBEndpoint, env.Resources.Tables["CatalogTable"]
 		store = dynamo.New(env.DynamoDB, dynamo.Tables{Catalog: table})
 	}))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nextbest/nextbest/infra/local"
+	"github.com/nextbest/nextbest/infra/local/localtest"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
 )
@@ -27,7 +28,7 @@ var (
 // TestMain starts DynamoDB Local and the SQS server and creates the tables from
 // template.yaml.
 func TestMain(m *testing.M) {
-	os.Exit(local.RunTests(m, "../../..", "mod-", func(env *local.Env) {
+	os.Exit(localtest.RunTests(m, "../../..", "mod-", func(env *local.Env) {
 		endpoint, tables, store = env.Stack.DynamoDBEndpoint, env.Tables(), env.Store
 	}))
 }
