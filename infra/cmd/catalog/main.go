@@ -23,11 +23,6 @@ import (
 	"time"
 	_ "time/tzdata" // reachability probes outbound channels in every time zone
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
 )
@@ -154,28 +149,11 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// newStore connects to the catalog table. With an endpoint (a local DynamoDB), the
-// region defaults to us-east-1 and, without AWS credentials in the environment, any
-// static credentials do.
+// newStore connects to the catalog table (see dynamo.Connect).
 func newStore(ctx context.Context, table, endpoint, region string, getenv func(string) string) (*dynamo.Store, error) {
-	var opts []func(*config.LoadOptions) error
-	if endpoint != "" && region == "" && getenv("AWS_REGION") == "" && getenv("AWS_DEFAULT_REGION") == "" {
-		region = "us-east-1"
-	}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	if endpoint != "" && getenv("AWS_ACCESS_KEY_ID") == "" && getenv("AWS_PROFILE") == "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	client, err := dynamo.Connect(ctx, endpoint, region, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
-	client := dynamo.NewClient(cfg, func(o *dynamodb.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	})
 	return dynamo.New(client, dynamo.Tables{Catalog: table}), nil
 }

@@ -22,11 +22,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/monitor"
@@ -182,29 +177,11 @@ func filter(reports []monitor.ModelReport, model string) ([]monitor.ModelReport,
 	return kept, nil
 }
 
-// newStore connects to the models and catalog tables. With an endpoint (a local
-// DynamoDB), the region defaults to us-east-1 and, without AWS credentials in the
-// environment, any static credentials do.
+// newStore connects to the models and catalog tables (see dynamo.Connect).
 func newStore(ctx context.Context, o options, getenv func(string) string) (*dynamo.Store, error) {
-	var opts []func(*config.LoadOptions) error
-	region := o.region
-	if o.endpoint != "" && region == "" && getenv("AWS_REGION") == "" && getenv("AWS_DEFAULT_REGION") == "" {
-		region = "us-east-1"
-	}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	if o.endpoint != "" && getenv("AWS_ACCESS_KEY_ID") == "" && getenv("AWS_PROFILE") == "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	client, err := dynamo.Connect(ctx, o.endpoint, o.region, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
-	client := dynamo.NewClient(cfg, func(d *dynamodb.Options) {
-		if o.endpoint != "" {
-			d.BaseEndpoint = aws.String(o.endpoint)
-		}
-	})
 	return dynamo.New(client, dynamo.Tables{Catalog: o.catalogTable, Models: o.modelsTable}), nil
 }
