@@ -25,11 +25,11 @@ up: tools build
 ## tests and the tests against the local stack (DynamoDB Local, the SQS server and the
 ## built bootstraps under the Lambda Runtime Interface Emulator).
 test: lint build
-	go test -race -count=1 -tags integration ./...
+	go test -race -count=1 -shuffle=on -tags integration ./...
 
 ## unit: the unit tests alone; they need no tools.
 unit:
-	go test -race ./...
+	go test -race -shuffle=on ./...
 
 lint: tools
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \

@@ -4,7 +4,6 @@ package main
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -14,7 +13,7 @@ import (
 
 func main() {
 	logger := platform.NewLogger()
-	deps, err := platform.Load(context.Background())
+	deps, err := platform.Load(context.Background(), logger)
 	if err != nil {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
@@ -29,8 +28,8 @@ func main() {
 		Models:    deps.Models,
 		Customers: deps.Store,
 		Log:       deps.Store,
-		Now:       time.Now,
-		NewID:     service.NewID,
+		Now:       deps.Now,
+		NewID:     deps.NewID,
 		Budget:    budget,
 		Logger:    logger,
 	}}

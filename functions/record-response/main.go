@@ -4,7 +4,6 @@ package main
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -14,7 +13,7 @@ import (
 
 func main() {
 	logger := platform.NewLogger()
-	deps, err := platform.Load(context.Background())
+	deps, err := platform.Load(context.Background(), logger)
 	if err != nil {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
@@ -24,7 +23,7 @@ func main() {
 		Models:    deps.Models,
 		Decisions: deps.Store,
 		Responses: deps.Store,
-		Now:       time.Now,
+		Now:       deps.Now,
 	}}
 	lambda.Start(h.handle)
 }

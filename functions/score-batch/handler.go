@@ -46,6 +46,8 @@ type handler struct {
 	catalog    *service.Snapshot[*decision.Catalog]
 	models     *service.Snapshot[*decision.Models]
 	metricsOut io.Writer
+	// now names manual runs and dates the metrics.
+	now func() time.Time
 }
 
 // runRequest is the payload of a manual invocation: a run (for example a dry run from
@@ -79,7 +81,7 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 	if isSQSEvent(payload) {
 		return h.handleWork(ctx, log, payload)
 	}
-	req, err := parseRun(payload)
+	req, err := parseRun(payload, h.now())
 	if err != nil {
 		log.WarnContext(ctx, "rejected run request", "error", err)
 		return nil, err
@@ -144,7 +146,7 @@ func (h *handler) publishMetrics(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("models: %w", err)
 	}
 	reports := monitor.Reports(catalog, models)
-	return len(reports), monitor.WriteEMF(h.metricsOut, reports, time.Now())
+	return len(reports), monitor.WriteEMF(h.metricsOut, reports, h.now())
 }
 
 // isSQSEvent tells an invocation by the work queue from a run request.
@@ -197,7 +199,8 @@ func parseWork(body string) (service.WorkItem, error) {
 	return item, nil
 }
 
-func parseRun(payload json.RawMessage) (runRequest, error) {
+// parseRun reads a run request; a manual run without an id is named after now.
+func parseRun(payload json.RawMessage, now time.Time) (runRequest, error) {
 	var scheduled events.EventBridgeEvent
 	if err := json.Unmarshal(payload, &scheduled); err == nil && scheduled.DetailType == "Scheduled Event" {
 		if scheduled.Time.IsZero() {
@@ -215,7 +218,7 @@ func parseRun(payload json.RawMessage) (runRequest, error) {
 		if req.Segment != nil || req.Report {
 			return runRequest{}, fmt.Errorf("invalid run request: a segment retry or a report needs the runId")
 		}
-		req.RunID = "manual-" + time.Now().UTC().Format("20060102T150405Z")
+		req.RunID = "manual-" + now.UTC().Format("20060102T150405Z")
 	}
 	if !validRunID.MatchString(req.RunID) {
 		return runRequest{}, fmt.Errorf("invalid runId %q: use 1-64 letters, digits and _.:-", req.RunID)

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -42,10 +43,12 @@ func TestParseRun(t *testing.T) {
 		{"bad run id", `{"runId":"a b/c"}`, runRequest{}, true},
 		{"unknown field", `{"run":"x"}`, runRequest{}, true},
 		{"not JSON object", `[]`, runRequest{}, true},
+		{"manual run without an id is named after the clock", `{"dryRun":true}`, runRequest{RunID: "manual-20261125T100000Z", DryRun: true}, false},
 	}
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseRun(json.RawMessage(tt.payload))
+			got, err := parseRun(json.RawMessage(tt.payload), now)
 			if (err != nil) != tt.wantErr || (!tt.wantErr && !reflect.DeepEqual(got, tt.want)) {
 				t.Errorf("parseRun(%s) = %+v, %v; want %+v, error %v", tt.payload, got, err, tt.want, tt.wantErr)
 			}

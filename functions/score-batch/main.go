@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -24,7 +23,7 @@ const scanSegments = 32
 
 func main() {
 	logger := platform.NewLogger()
-	deps, err := platform.Load(context.Background(), sqs.QueueEnvNames()...)
+	deps, err := platform.Load(context.Background(), logger, sqs.QueueEnvNames()...)
 	if err != nil {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
@@ -48,11 +47,11 @@ func main() {
 		Outbox:       sqs.NewOutbox(client, sqs.QueueURLs(deps.Env)),
 		Runs:         deps.Store,
 		BestSendTime: bestSendTime,
-		Now:          time.Now,
+		Now:          deps.Now,
 		Segments:     scanSegments,
 	}
 	h := &handler{log: logger, planner: planner, responses: deps.Store, fanOutScheduled: fanOutScheduled,
-		catalog: deps.Catalog, models: deps.Models, metricsOut: os.Stdout}
+		catalog: deps.Catalog, models: deps.Models, metricsOut: os.Stdout, now: deps.Now}
 	if url := os.Getenv(sqs.WorkQueueEnv); url != "" {
 		h.fanout = &service.Fanout{Planner: planner, Queue: sqs.NewWorkQueue(client, url), Sketches: deps.Store}
 	}

@@ -49,13 +49,15 @@ func TestMetricsRequestPublishesOneEMFLinePerModel(t *testing.T) {
 		})
 		return s
 	}
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	now := func() time.Time { return at }
 	src := staticSource{catalog: catalog, models: decision.NewModels(map[decision.ModelKey]*adaptive.State{
 		{ActionID: "fibre-upgrade", Channel: "web"}:   evidence(400, 20),
 		{ActionID: "loyalty-bonus", Channel: "email"}: evidence(100, 7),
-	}, time.Now())}
+	}, at)}
 	var out bytes.Buffer
 	h := &handler{log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		catalog: service.NewCatalogSnapshot(src, time.Minute, time.Now), models: service.NewModelsSnapshot(src, time.Minute, time.Now), metricsOut: &out}
+		catalog: service.NewCatalogSnapshot(src, time.Minute, now), models: service.NewModelsSnapshot(src, time.Minute, now), metricsOut: &out, now: now}
 
 	answer, err := h.handle(context.Background(), json.RawMessage(`{"metrics":true}`))
 	if err != nil {

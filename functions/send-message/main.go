@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,7 +23,7 @@ import (
 
 func main() {
 	logger := platform.NewLogger()
-	deps, err := platform.Load(context.Background(), sqs.QueueEnvNames()...)
+	deps, err := platform.Load(context.Background(), logger, sqs.QueueEnvNames()...)
 	if err != nil {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
@@ -38,11 +37,11 @@ func main() {
 		Catalog:   deps.Catalog,
 		Customers: deps.Store,
 		Seen:      deps.Store,
-		Recorder:  &service.Recorder{Catalog: deps.Catalog, Models: deps.Models, Decisions: deps.Store, Responses: deps.Store, Now: time.Now},
+		Recorder:  &service.Recorder{Catalog: deps.Catalog, Models: deps.Models, Decisions: deps.Store, Responses: deps.Store, Now: deps.Now},
 		Providers: providers,
 		Defer:     sqs.NewOutbox(awssqs.NewFromConfig(deps.AWS), sqs.QueueURLs(deps.Env)),
 		Leases:    deps.Store,
-		Now:       time.Now,
+		Now:       deps.Now,
 	}}
 	lambda.Start(h.handle)
 }

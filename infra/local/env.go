@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +21,7 @@ import (
 	"github.com/nextbest/nextbest/infra/localstack"
 	"github.com/nextbest/nextbest/infra/template"
 	"github.com/nextbest/nextbest/shared/dynamo"
+	"github.com/nextbest/nextbest/shared/platform"
 )
 
 // Options configure a local environment.
@@ -36,6 +38,19 @@ type Options struct {
 	FunctionEnv map[string]string
 	// Progress, when set, receives one line per step.
 	Progress func(format string, args ...any)
+	// Servers, when set, are a running DynamoDB Local and SQS server pair to create
+	// this environment's tables and queues on (under Prefix) instead of starting a
+	// pair of its own; Close leaves them running. Tests start the servers once and
+	// give every test an environment of its own on them.
+	Servers *localstack.Stack
+	// Start is the instant the environment's clock reads when it comes up; from there
+	// it runs at the wall clock's pace, and every function of the environment shares
+	// it (platform.ClockEnv). The zero value is the wall clock.
+	Start time.Time
+	// Seed, when not zero, makes every function's decision ids, and so its Thompson
+	// draws and random control-group choices, a sequence drawn from this seed
+	// (platform.SeedEnv), different for each function process.
+	Seed uint64
 }
 
 // Env is a running local environment.
@@ -50,7 +65,16 @@ type Env struct {
 	Functions map[string]*localstack.Function
 	// SinkPath is the file the local delivery provider appends deliveries to.
 	SinkPath string
-	opts     Options
+	// Now is the environment's clock, the one its functions decide and record by.
+	Now  func() time.Time
+	opts Options
+	// clock is the platform.ClockEnv setting handed to every function ("" for the
+	// wall clock); processes counts the function processes started, to give each
+	// its own id seed.
+	clock     string
+	processes atomic.Uint64
+	// ownsServers tells Close to stop the servers.
+	ownsServers bool
 }
 
 // Up starts the stack, creates the template's tables and queues, and starts every
@@ -96,12 +120,19 @@ func StartStorage(ctx context.Context, opts Options) (env *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	opts.Progress("starting DynamoDB Local and the SQS server")
-	stack, err := localstack.Start(ctx, localstack.Config{CacheDir: filepath.Join(opts.Root, ".cache")})
-	if err != nil {
-		return nil, err
+	stack, owns := opts.Servers, false
+	if stack == nil {
+		if stack, err = StartServers(ctx, opts.Root, opts.Progress); err != nil {
+			return nil, err
+		}
+		owns = true
 	}
-	e := &Env{Stack: stack, Template: tpl, Functions: map[string]*localstack.Function{}, opts: opts}
+	e := &Env{Stack: stack, Template: tpl, Functions: map[string]*localstack.Function{}, opts: opts, ownsServers: owns, Now: time.Now}
+	if !opts.Start.IsZero() {
+		anchor := time.Now()
+		e.clock = platform.FormatClock(opts.Start, anchor)
+		e.Now = platform.ShiftedClock(opts.Start, anchor, time.Now)
+	}
 	defer func() {
 		if err != nil {
 			e.Close()
@@ -116,6 +147,15 @@ func StartStorage(ctx context.Context, opts Options) (env *Env, err error) {
 	}
 	e.Store = dynamo.New(e.DynamoDB, e.Tables())
 	return e, nil
+}
+
+// StartServers starts DynamoDB Local and the SQS server, for environments to share
+// (Options.Servers). The caller closes them.
+func StartServers(ctx context.Context, root string, progress func(format string, args ...any)) (*localstack.Stack, error) {
+	if progress != nil {
+		progress("starting DynamoDB Local and the SQS server")
+	}
+	return localstack.Start(ctx, localstack.Config{CacheDir: filepath.Join(root, ".cache")})
 }
 
 // Tables names the physical tables the template's tables were created as.
@@ -200,6 +240,12 @@ func (e *Env) StartFunction(ctx context.Context, logicalID, name string) (*local
 	// expect; a run asked for with "fanOut" still goes through the work queue, which
 	// DrainWork plays the event source mapping of.
 	fnEnv["FANOUT"] = "off"
+	if e.clock != "" {
+		fnEnv[platform.ClockEnv] = e.clock
+	}
+	if process := e.processes.Add(1); e.opts.Seed != 0 {
+		fnEnv[platform.SeedEnv] = strconv.FormatUint(e.opts.Seed*1000003+process, 10)
+	}
 	for k, v := range e.opts.FunctionEnv {
 		fnEnv[k] = v
 	}
@@ -242,12 +288,13 @@ func (e *Env) Invoke(ctx context.Context, logicalID string, event []byte) ([]byt
 	return out, nil
 }
 
-// Close stops every function and the stack.
+// Close stops every function and, unless they were shared (Options.Servers), the
+// servers.
 func (e *Env) Close() {
 	for _, fn := range e.Functions {
 		fn.Close()
 	}
-	if e.Stack != nil {
+	if e.Stack != nil && e.ownsServers {
 		e.Stack.Close()
 	}
 	if e.SinkPath != "" {

@@ -38,7 +38,7 @@ func (e *Env) FrontDoor() http.Handler {
 			writeJSONError(w, http.StatusBadRequest, "invalid", "cannot read body")
 			return
 		}
-		event, _ := json.Marshal(httpEvent(r, routeKey, body))
+		event, _ := json.Marshal(httpEvent(r, routeKey, body, e.Now()))
 		out, err := e.Invoke(r.Context(), fn, event)
 		var fe *FunctionError
 		if errors.As(err, &fe) {
@@ -63,14 +63,14 @@ func (e *Env) FrontDoor() http.Handler {
 	})
 }
 
-func httpEvent(r *http.Request, routeKey string, body []byte) events.APIGatewayV2HTTPRequest {
+func httpEvent(r *http.Request, routeKey string, body []byte, now time.Time) events.APIGatewayV2HTTPRequest {
 	headers := map[string]string{}
 	for k, v := range r.Header {
 		if len(v) > 0 {
 			headers[http.CanonicalHeaderKey(k)] = v[0]
 		}
 	}
-	return HTTPEvent(routeKey, headers, body, r.UserAgent(), time.Now())
+	return HTTPEvent(routeKey, headers, body, r.UserAgent(), now)
 }
 
 // HTTPEvent is the API Gateway HTTP API (payload 2.0) event for a request on routeKey

@@ -4,12 +4,9 @@ package local_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,38 +19,13 @@ import (
 	"github.com/nextbest/nextbest/shared/sqs"
 )
 
-// These tests share the environment TestMain in e2e_integration_test.go starts and
-// seeds (300 customers, the demo catalog); they run after that file's tests and leave
-// the channel queues empty.
+// These tests follow the outbound path on the stack, each in a world of its own
+// (world_integration_test.go).
 
-var queueOf = map[string]string{"email": "EmailQueue", "sms": "SmsQueue", "push": "PushQueue"}
-
-func depth(t *testing.T, queue string) int {
+// withConstraints is the demo catalog with its volume constraints replaced, parsed.
+func withConstraints(t *testing.T, constraints string) *decision.Catalog {
 	t.Helper()
-	n, err := env.QueueDepth(context.Background(), queue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func purgeChannelQueues(t *testing.T) {
-	t.Helper()
-	for _, q := range queueOf {
-		if _, err := env.SQS.PurgeQueue(context.Background(), &awssqs.PurgeQueueInput{QueueUrl: aws.String(env.Resources.QueueURLs[q])}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// demoCatalogWith is the demo catalog with its volume constraints replaced.
-func demoCatalogWith(t *testing.T, constraints string) *decision.Catalog {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "infra/catalog/demo.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := string(data)
+	src := string(demoCatalog(t))
 	start, end := strings.Index(src, "  volumeConstraints:\n"), strings.Index(src, "\nissues:")
 	if start < 0 || end < start {
 		t.Fatal("demo.yaml has no volumeConstraints before issues")
@@ -67,31 +39,32 @@ func demoCatalogWith(t *testing.T, constraints string) *decision.Catalog {
 	return c
 }
 
-// stackPlanner is the batch's service wired to the local stack's real adapters (the
-// DynamoDB store, the SQS outbox), with a catalog of the test's choosing.
-func stackPlanner(c *decision.Catalog, segments int) *service.Planner {
+// stackPlanner is the batch's service wired to the world's real adapters (the
+// DynamoDB store, the SQS outbox) and clock, with a catalog of the test's choosing.
+func (w *world) stackPlanner(c *decision.Catalog, segments int) *service.Planner {
 	queues := map[string]string{}
 	for ch, q := range queueOf {
-		queues[ch] = env.Resources.QueueURLs[q]
+		queues[ch] = w.Resources.QueueURLs[q]
 	}
 	return &service.Planner{
-		Catalog:   service.NewSnapshot(time.Hour, time.Now, func(context.Context, *decision.Catalog) (*decision.Catalog, error) { return c, nil }),
-		Models:    service.NewModelsSnapshot(env.Store, time.Hour, time.Now),
-		Customers: env.Store,
-		Log:       env.Store,
-		Outbox:    sqs.NewOutbox(env.SQS, queues),
-		Runs:      env.Store,
-		Now:       time.Now,
+		Catalog:   service.NewSnapshot(time.Hour, w.Now, func(context.Context, *decision.Catalog) (*decision.Catalog, error) { return c, nil }),
+		Models:    service.NewModelsSnapshot(w.Store, time.Hour, w.Now),
+		Customers: w.Store,
+		Log:       w.Store,
+		Outbox:    sqs.NewOutbox(w.SQS, queues),
+		Runs:      w.Store,
+		Now:       w.Now,
 		Segments:  segments,
 	}
 }
 
 func TestBatchVolumeCapsHoldExactlyOnTheStack(t *testing.T) {
 	ctx := context.Background()
+	w := newWorld(t, worldOptions{})
 	const runID = "volume-1"
-	// Caps of half what each channel would send bind whatever the models have learned
-	// from the earlier tests; channel caps never overlap, so each must hold exactly.
-	uncapped, err := stackPlanner(demoCatalogWith(t, "[]"), 4).Run(ctx, runID, true)
+	// Caps of half what each channel would send bind; channel caps never overlap, so
+	// each must hold exactly.
+	uncapped, err := w.stackPlanner(withConstraints(t, "[]"), 4).Run(ctx, runID, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,12 +79,12 @@ func TestBatchVolumeCapsHoldExactlyOnTheStack(t *testing.T) {
 	if len(caps) == 0 {
 		t.Fatalf("uncapped dry run %+v sends too little to cap", uncapped)
 	}
-	c := demoCatalogWith(t, "["+strings.Join(yaml, ", ")+"]")
+	c := withConstraints(t, "["+strings.Join(yaml, ", ")+"]")
 	var dryByAction map[string]int
 	for _, segments := range []int{1, 4} {
 		// The same run id, since the random control group and exploration draw from
 		// the decision ids.
-		dry, err := stackPlanner(c, segments).Run(ctx, runID, true)
+		dry, err := w.stackPlanner(c, segments).Run(ctx, runID, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,47 +94,36 @@ func TestBatchVolumeCapsHoldExactlyOnTheStack(t *testing.T) {
 		dryByAction = dry.ByAction
 	}
 
-	sum, err := stackPlanner(c, 4).Run(ctx, runID, false)
+	sum, err := w.stackPlanner(c, 4).Run(ctx, runID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { purgeChannelQueues(t) })
 	for name, limit := range caps {
 		if u := sum.Volume[name]; u.Candidates != 2*limit && u.Candidates != 2*limit+1 || u.Sent != limit {
 			t.Errorf("Run(%s) %s = %+v, want the uncapped run's candidates and exactly %d sent", runID, name, u, limit)
 		}
 	}
 	for ch, q := range queueOf {
-		if got := depth(t, q); got != sum.ByChannel[ch] {
+		if got := w.depth(q); got != sum.ByChannel[ch] {
 			t.Errorf("after Run(%s) %s holds %d messages, want the %d planned", runID, q, got, sum.ByChannel[ch])
 		}
 	}
-	if _, found, err := env.Store.GetRun(ctx, runID); err != nil || !found {
+	if _, found, err := w.Store.GetRun(ctx, runID); err != nil || !found {
 		t.Errorf("GetRun(%s) = found %v, %v; want its record", runID, found, err)
 	}
 }
 
 func TestDryRunRecordsNothing(t *testing.T) {
 	ctx := context.Background()
-	if _, err := stackPlanner(demoCatalogWith(t, "[]"), 4).Run(ctx, "dry-only", true); err != nil {
+	w := newWorld(t, worldOptions{})
+	if _, err := w.stackPlanner(withConstraints(t, "[]"), 4).Run(ctx, "dry-only", true); err != nil {
 		t.Fatal(err)
 	}
-	if _, found, err := env.Store.GetRun(ctx, "dry-only"); err != nil || found {
+	if _, found, err := w.Store.GetRun(ctx, "dry-only"); err != nil || found {
 		t.Errorf("GetRun(a dry run) = found %v, %v; want no record", found, err)
 	}
-	if n := depth(t, "EmailQueue") + depth(t, "SmsQueue") + depth(t, "PushQueue"); n != 0 {
+	if n := w.channelDepth(); n != 0 {
 		t.Errorf("after a dry run the queues hold %d messages, want 0", n)
-	}
-}
-
-func invokeRun(t *testing.T, request string, out any) {
-	t.Helper()
-	raw, err := env.Invoke(context.Background(), "ScoreBatchFunction", []byte(request))
-	if err != nil {
-		t.Fatalf("score-batch(%s) error: %v", request, err)
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		t.Fatalf("score-batch(%s) = %s", request, raw)
 	}
 }
 
@@ -170,24 +132,25 @@ func invokeRun(t *testing.T, request string, out any) {
 // and the contact cap a batch e-mail puts on a real-time e-mail decision.
 func TestRerunDeliveryReportAndContactCaps(t *testing.T) {
 	ctx := context.Background()
+	w := newWorld(t, worldOptions{})
 	const runID = "outbound-1"
 	var first, again service.RunSummary
-	invokeRun(t, fmt.Sprintf(`{"runId":%q}`, runID), &first)
-	total := depth(t, "EmailQueue") + depth(t, "SmsQueue") + depth(t, "PushQueue")
+	w.mustRun(fmt.Sprintf(`{"runId":%q}`, runID), &first)
+	total := w.channelDepth()
 	if first.Planned == 0 || total != first.Planned {
 		t.Fatalf("score-batch(%s) planned %d and the queues hold %d, want equal and > 0", runID, first.Planned, total)
 	}
-	invokeRun(t, fmt.Sprintf(`{"runId":%q}`, runID), &again)
-	if after := depth(t, "EmailQueue") + depth(t, "SmsQueue") + depth(t, "PushQueue"); after != total || again.Planned != first.Planned {
+	w.mustRun(fmt.Sprintf(`{"runId":%q}`, runID), &again)
+	if after := w.channelDepth(); after != total || again.Planned != first.Planned {
 		t.Errorf("re-running %s: queues went from %d to %d messages, summary %d planned; want nothing new and the same summary", runID, total, after, again.Planned)
 	}
 
-	stats, err := env.DrainQueues(ctx)
+	stats, err := w.DrainQueues(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	delivered := map[string]service.Delivery{} // by customer, this run's only
-	for _, d := range readDeliveries(t) {
+	for _, d := range w.readDeliveries() {
 		if strings.HasPrefix(d.MessageID, runID+"-") {
 			delivered[d.CustomerID] = d
 		}
@@ -196,27 +159,15 @@ func TestRerunDeliveryReportAndContactCaps(t *testing.T) {
 		t.Errorf("drain handed %d messages and delivered %d, want the %d planned", handed, len(delivered), first.Planned)
 	}
 
-	srv := httptest.NewServer(env.FrontDoor())
-	defer srv.Close()
-	post := func(path string, body any) (int, string) {
-		data, _ := json.Marshal(body)
-		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(string(data)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var raw json.RawMessage
-		json.NewDecoder(resp.Body).Decode(&raw)
-		return resp.StatusCode, string(raw)
-	}
 	var emailed *service.Delivery
 	clicks := 0
-	for _, d := range delivered {
+	for _, customer := range slices.Sorted(maps.Keys(delivered)) {
+		d := delivered[customer]
 		if d.Channel == "email" && emailed == nil {
 			emailed = &d
 		}
 		if clicks < 3 {
-			status, body := post("/v1/responses", decision.Response{DecisionID: d.MessageID, CustomerID: d.CustomerID, ActionID: d.ActionID, Channel: d.Channel, Outcome: "click"})
+			status, body := w.post("/v1/responses", decision.Response{DecisionID: d.MessageID, CustomerID: d.CustomerID, ActionID: d.ActionID, Channel: d.Channel, Outcome: "click"})
 			if status != 200 {
 				t.Fatalf("record click on %s = %d %s", d.MessageID, status, body)
 			}
@@ -225,7 +176,7 @@ func TestRerunDeliveryReportAndContactCaps(t *testing.T) {
 	}
 
 	var report service.RunReport
-	invokeRun(t, fmt.Sprintf(`{"runId":%q,"report":true}`, runID), &report)
+	w.mustRun(fmt.Sprintf(`{"runId":%q,"report":true}`, runID), &report)
 	if report.Total.Sends != first.Planned || report.Total.Delivered != len(delivered) || report.Total.Responses != clicks ||
 		report.Total.ExpectedResponses <= 0 {
 		t.Errorf("report(%s) total = %+v, want %d sends, %d delivered, %d responses and a forecast", runID, report.Total, first.Planned, len(delivered), clicks)
@@ -235,7 +186,7 @@ func TestRerunDeliveryReportAndContactCaps(t *testing.T) {
 		t.Fatal("the run sent no e-mail")
 	}
 	// The demo catalog allows one e-mail a week: the batch's counts for real time too.
-	status, body := post("/v1/decisions", decision.Request{CustomerID: emailed.CustomerID, Channel: "email"})
+	status, body := w.post("/v1/decisions", decision.Request{CustomerID: emailed.CustomerID, Channel: "email"})
 	if status != 200 || !strings.Contains(body, `"reason":"contact_cap"`) {
 		t.Errorf("decide(e-mail for %s, e-mailed by the batch) = %d %s, want silence for the contact cap", emailed.CustomerID, status, body)
 	}
@@ -243,34 +194,30 @@ func TestRerunDeliveryReportAndContactCaps(t *testing.T) {
 
 func TestPoisonMessageReachesTheDeadLetterQueue(t *testing.T) {
 	ctx := context.Background()
+	w := newWorld(t, worldOptions{customers: 1})
 	// A one-second visibility timeout makes SQS offer the failed message again at
 	// once instead of after the template's three minutes.
-	if err := env.SetVisibilityTimeout(ctx, "PushQueue", 1); err != nil {
+	if err := w.SetVisibilityTimeout(ctx, "PushQueue", 1); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := env.SetVisibilityTimeout(ctx, "PushQueue", 182); err != nil {
-			t.Error(err)
-		}
-	})
-	before := depth(t, "PushDeadLetterQueue")
-	_, err := env.SQS.SendMessage(ctx, &awssqs.SendMessageInput{
-		QueueUrl: aws.String(env.Resources.QueueURLs["PushQueue"]), MessageBody: aws.String(`{"decisionId":"poison"}`)})
+	before := w.depth("PushDeadLetterQueue")
+	_, err := w.SQS.SendMessage(ctx, &awssqs.SendMessageInput{
+		QueueUrl: aws.String(w.Resources.QueueURLs["PushQueue"]), MessageBody: aws.String(`{"decisionId":"poison"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	failures := 0
-	for attempt := 0; attempt < 20 && depth(t, "PushDeadLetterQueue") == before; attempt++ {
-		stats, err := env.DrainQueues(ctx)
+	for attempt := 0; attempt < 20 && w.depth("PushDeadLetterQueue") == before; attempt++ {
+		stats, err := w.DrainQueues(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		failures += stats["push"].Failed
 		time.Sleep(1100 * time.Millisecond)
 	}
-	if got := depth(t, "PushDeadLetterQueue") - before; got != 1 || failures != 5 || depth(t, "PushQueue") != 0 {
+	if got := w.depth("PushDeadLetterQueue") - before; got != 1 || failures != 5 || w.depth("PushQueue") != 0 {
 		t.Errorf("poison message: failed %d times, dead-letter queue +%d, push queue %d; want 5 failures (maxReceiveCount), +1 and 0",
-			failures, got, depth(t, "PushQueue"))
+			failures, got, w.depth("PushQueue"))
 	}
 }
 
@@ -280,14 +227,14 @@ func TestPoisonMessageReachesTheDeadLetterQueue(t *testing.T) {
 // run plans is a unit test: here the models may refresh between the passes.)
 func TestFanOutThroughTheWorkQueue(t *testing.T) {
 	ctx := context.Background()
+	w := newWorld(t, worldOptions{})
 	const runID = "fan-1"
 	var started service.RunSummary
-	invokeRun(t, fmt.Sprintf(`{"runId":%q,"fanOut":true}`, runID), &started)
-	t.Cleanup(func() { purgeChannelQueues(t) })
-	if started.Planned != 0 || len(started.Pending) == 0 || depth(t, "WorkQueue") != len(started.Pending) {
-		t.Fatalf("fan-out start = %+v with %d work items, want every segment pending and one item each", started, depth(t, "WorkQueue"))
+	w.mustRun(fmt.Sprintf(`{"runId":%q,"fanOut":true}`, runID), &started)
+	if started.Planned != 0 || len(started.Pending) == 0 || w.depth("WorkQueue") != len(started.Pending) {
+		t.Fatalf("fan-out start = %+v with %d work items, want every segment pending and one item each", started, w.depth("WorkQueue"))
 	}
-	stats, err := env.DrainWork(ctx)
+	stats, err := w.DrainWork(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +242,7 @@ func TestFanOutThroughTheWorkQueue(t *testing.T) {
 	if stats.Messages != 2*len(started.Pending) || stats.Failed != 0 {
 		t.Errorf("DrainWork = %+v, want %d items, none failed", stats, 2*len(started.Pending))
 	}
-	rec, found, err := env.Store.GetRun(ctx, runID)
+	rec, found, err := w.Store.GetRun(ctx, runID)
 	if err != nil || !found || rec.Summary == nil {
 		t.Fatalf("GetRun(%s) = %+v, %v, %v; want a complete run", runID, rec, found, err)
 	}
@@ -309,7 +256,7 @@ func TestFanOutThroughTheWorkQueue(t *testing.T) {
 			t.Errorf("fanned-out run %s = %+v, want at most max sent", name, u)
 		}
 	}
-	if n := depth(t, "EmailQueue") + depth(t, "SmsQueue") + depth(t, "PushQueue"); n != sum.Planned || n == 0 {
+	if n := w.channelDepth(); n != sum.Planned || n == 0 {
 		t.Errorf("after the fan-out the channel queues hold %d messages, want the %d planned", n, sum.Planned)
 	}
 }

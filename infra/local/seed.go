@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -17,8 +18,8 @@ const FixtureCustomer = "C000001"
 
 // fixtureDecisions are the logged decisions the sample events in events/ answer, so
 // that `sam local invoke -e events/record-response.json` (or the emulator) works
-// against a freshly seeded stack.
-// They are dated at the sample events' time and kept for 30 days from seeding.
+// against a freshly seeded stack. They are dated at the sample events' time, so the
+// environment's clock must read a later instant, and kept for 30 days from seeding.
 func fixtureDecisions(now time.Time) []decision.LoggedDecision {
 	offer := func(action, treatment string) []decision.LoggedOffer {
 		return []decision.LoggedOffer{{ActionID: action, TreatmentID: treatment, Propensity: 0.03, Priority: 0.9}}
@@ -32,14 +33,21 @@ func fixtureDecisions(now time.Time) []decision.LoggedDecision {
 }
 
 // Seed validates and publishes the catalog at catalogPath, loads n synthetic customers
-// from the documented generator (package seed) and writes the sample events' fixtures.
-// It returns the published catalog.
-func (e *Env) Seed(ctx context.Context, catalogPath string, n int, generatorSeed uint64, now time.Time) (*decision.Catalog, error) {
+// from the documented generator (package seed) and writes the sample events' fixtures,
+// all dated by the environment's clock. It returns the published catalog.
+func (e *Env) Seed(ctx context.Context, catalogPath string, n int, generatorSeed uint64) (*decision.Catalog, error) {
 	source, err := os.ReadFile(catalogPath)
 	if err != nil {
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
-	catalog, err := decision.ParseCatalog(catalogPath, source)
+	return e.SeedCatalog(ctx, filepath.Base(catalogPath), source, n, generatorSeed)
+}
+
+// SeedCatalog is Seed with the catalog's source given, for tests that publish a
+// variant of a catalog file.
+func (e *Env) SeedCatalog(ctx context.Context, name string, source []byte, n int, generatorSeed uint64) (*decision.Catalog, error) {
+	now := e.Now()
+	catalog, err := decision.ParseCatalog(name, source)
 	if err != nil {
 		return nil, err
 	}

@@ -8,47 +8,11 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
-	"github.com/nextbest/nextbest/infra/template"
 	"github.com/nextbest/nextbest/shared/decision"
-	"github.com/nextbest/nextbest/shared/dynamo"
 )
-
-var catalogTables atomic.Int64
-
-// newCatalogStore returns a store over a catalog table of its own: version numbers
-// depend on everything published before, so these tests do not share the table that
-// TestCatalogPublishAndLoad publishes into.
-func newCatalogStore(t *testing.T) *dynamo.Store {
-	t.Helper()
-	tpl, err := template.Load("../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tables, err := tpl.Tables()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tb := range tables {
-		if tb.LogicalID != "CatalogTable" {
-			continue
-		}
-		name := fmt.Sprintf("cat-%d-CatalogTable", catalogTables.Add(1))
-		in := tb.Input
-		in.TableName = aws.String(name)
-		if _, err := ddb.CreateTable(context.Background(), &in); err != nil {
-			t.Fatalf("create %s: %v", name, err)
-		}
-		return dynamo.New(ddb, dynamo.Tables{Catalog: name})
-	}
-	t.Fatal("template.yaml has no CatalogTable")
-	return nil
-}
 
 // twoCatalogs returns the test catalog and a copy with one action fewer.
 func twoCatalogs(t *testing.T) (v1, v2 []byte) {
@@ -67,7 +31,7 @@ func twoCatalogs(t *testing.T) (v1, v2 []byte) {
 
 func TestCatalogVersionsPublishRollbackPublish(t *testing.T) {
 	ctx := context.Background()
-	s := newCatalogStore(t)
+	s := newStore(t)
 	v1src, v2src := twoCatalogs(t)
 
 	publish := func(src []byte, want string) {
@@ -144,7 +108,7 @@ func TestCatalogVersionsPublishRollbackPublish(t *testing.T) {
 
 func TestCatalogRollbackRefusals(t *testing.T) {
 	ctx := context.Background()
-	empty := newCatalogStore(t)
+	empty := newStore(t)
 	if err := empty.RollbackCatalog(ctx, "1", now); decision.ErrorCode(err) != decision.ENotFound {
 		t.Errorf("RollbackCatalog(1) with nothing published = %v, want %s", err, decision.ENotFound)
 	}
@@ -152,7 +116,7 @@ func TestCatalogRollbackRefusals(t *testing.T) {
 		t.Errorf("CatalogSource(1) with nothing published = %v, want %s", err, decision.ENotFound)
 	}
 
-	s := newCatalogStore(t)
+	s := newStore(t)
 	v1src, v2src := twoCatalogs(t)
 	for _, src := range [][]byte{v1src, v2src} {
 		if _, err := s.PublishCatalog(ctx, src, now); err != nil {
@@ -189,7 +153,7 @@ func TestCatalogRollbackRefusals(t *testing.T) {
 // and the live version is the winner's.
 func TestConcurrentRollbacks(t *testing.T) {
 	ctx := context.Background()
-	s := newCatalogStore(t)
+	s := newStore(t)
 	v1src, _ := twoCatalogs(t)
 	for range 4 {
 		if _, err := s.PublishCatalog(ctx, v1src, now); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/nextbest/nextbest/infra/local/localtest"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/service"
@@ -22,7 +23,7 @@ var _ service.RunStore = (*dynamo.Store)(nil)
 
 func TestRunRecordRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	s := newStore()
+	s := newStore(t)
 	if _, found, err := s.GetRun(ctx, "never"); err != nil || found {
 		t.Fatalf("GetRun(never) = found %v, %v; want not found", found, err)
 	}
@@ -60,7 +61,8 @@ func TestRunRecordRoundTrip(t *testing.T) {
 
 func TestRunResponsesCountsTheRunOnly(t *testing.T) {
 	ctx := context.Background()
-	s := newStore()
+	env := localtest.Storage(t)
+	s := env.Store
 	logged := func(id, customer, action string) decision.LoggedDecision {
 		return decision.LoggedDecision{DecisionID: id, CustomerID: customer, Channel: "email", DecidedAt: now,
 			ExpiresAt: now.Add(24 * time.Hour), Offers: []decision.LoggedOffer{{ActionID: action, TreatmentID: action + "-email"}}}
@@ -72,7 +74,7 @@ func TestRunResponsesCountsTheRunOnly(t *testing.T) {
 	}
 	for _, id := range []string{"delivery:rr-1-C1", "delivery:rr-1-C3", "rr-1-C1:a:impression", "rr-1-C1:a:click",
 		"rr-1-C3:b:reject", "delivery:rr-2-C1", "rr-2-C1:a:click", "custom-id"} {
-		_, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(resources.Tables["DecisionsTable"]), Item: map[string]types.AttributeValue{
+		_, err := env.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(env.Resources.Tables["DecisionsTable"]), Item: map[string]types.AttributeValue{
 			"pk": &types.AttributeValueMemberS{Value: "R#" + id}, "sk": &types.AttributeValueMemberS{Value: "R"}}})
 		if err != nil {
 			t.Fatal(err)
@@ -91,7 +93,7 @@ func TestRunResponsesCountsTheRunOnly(t *testing.T) {
 
 func TestSendLease(t *testing.T) {
 	ctx := context.Background()
-	s := newStore()
+	s := newStore(t)
 	steps := []struct {
 		name       string
 		do         func() (bool, error)
@@ -118,7 +120,7 @@ func TestSendLease(t *testing.T) {
 
 func TestSketchBarrierMergesOnce(t *testing.T) {
 	ctx := context.Background()
-	s := newStore()
+	s := newStore(t)
 	sketch := func(seg int) service.SketchData {
 		return service.SketchData{Candidates: map[string]int{"channel=sms": 10 + seg},
 			Top: map[string][]service.Rank{"channel=sms": {{Priority: 2.5, Tie: uint64(seg)}, {Priority: 1.25, Tie: 1<<63 + 7}}}}
@@ -128,7 +130,7 @@ func TestSketchBarrierMergesOnce(t *testing.T) {
 		wantMerge bool
 	}{{0, false}, {2, false}, {2, false}, {1, true}, {1, false}, {0, false}}
 	for i, st := range steps {
-		merge, err := s.PutSketch(ctx, "sk-1", st.segment, 3, sketch(st.segment))
+		merge, err := s.PutSketch(ctx, "sk-1", st.segment, 3, sketch(st.segment), now.Add(time.Hour))
 		if err != nil || merge != st.wantMerge {
 			t.Errorf("step %d: PutSketch(segment %d of 3) = %v, %v; want merge %v", i, st.segment, merge, err, st.wantMerge)
 		}

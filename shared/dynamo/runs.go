@@ -209,11 +209,11 @@ func countResponse(counts map[string]map[string]int, id string) {
 	counts[action][outcome]++
 }
 
-// PutSketch stores a segment's first-pass sketch, then adds the segment to the run's
+// PutSketch stores a segment's first-pass sketch, kept as long as the run, then adds the segment to the run's
 // barrier, a number set updated atomically. The caller that finds the set complete
 // also claims the merge with a conditional update, which succeeds once: duplicates of
 // a work item, or two workers finishing together, never merge twice.
-func (s *Store) PutSketch(ctx context.Context, runID string, segment, segments int, sketch service.SketchData) (bool, error) {
+func (s *Store) PutSketch(ctx context.Context, runID string, segment, segments int, sketch service.SketchData, expiresAt time.Time) (bool, error) {
 	item := runKey(runID, fmt.Sprintf("%s%04d", runSketchKey, segment))
 	candidates := map[string]types.AttributeValue{}
 	top := map[string]types.AttributeValue{}
@@ -223,7 +223,7 @@ func (s *Store) PutSketch(ctx context.Context, runID string, segment, segments i
 	}
 	item["candidates"] = &types.AttributeValueMemberM{Value: candidates}
 	item["top"] = &types.AttributeValueMemberM{Value: top}
-	item["expiresAt"] = unixSeconds(time.Now().Add(HistoryRetention))
+	item["expiresAt"] = unixSeconds(expiresAt)
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.tables.Decisions, Item: item}); err != nil {
 		return false, fmt.Errorf("put sketch %d of run %s: %w", segment, runID, err)
 	}

@@ -10,11 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/nextbest/nextbest/infra/local"
 	"github.com/nextbest/nextbest/infra/local/localtest"
-	"github.com/nextbest/nextbest/infra/template"
 	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
@@ -33,32 +29,23 @@ var (
 	_ service.ModelSource         = (*dynamo.Store)(nil)
 )
 
-var (
-	ddb       *dynamodb.Client
-	resources *template.Resources
-)
-
-// TestMain starts DynamoDB Local and the SQS server once and creates the tables from
-// template.yaml; tests keep apart by using their own keys (customers, decisions,
-// models), or their own tables where they need a clean slate.
+// TestMain starts DynamoDB Local and the SQS server once; every test creates the
+// tables from template.yaml for itself (newStore), so none reads another's items.
 func TestMain(m *testing.M) {
-	os.Exit(localtest.RunTests(m, "../..", "it-", func(env *local.Env) {
-		ddb, resources = env.DynamoDB, env.Resources
-	}))
+	os.Exit(localtest.RunTests(m, "../.."))
 }
 
-func newStore() *dynamo.Store {
-	return dynamo.New(ddb, dynamo.Tables{
-		Customers: resources.Tables["CustomersTable"], Decisions: resources.Tables["DecisionsTable"],
-		Models: resources.Tables["ModelsTable"], Catalog: resources.Tables["CatalogTable"],
-	})
+// newStore is a store over tables of the test's own.
+func newStore(t *testing.T) *dynamo.Store {
+	return localtest.Storage(t).Store
 }
 
+// now is the instant the tests' items are dated by: they never read the wall clock.
 var now = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
 func TestProfileAndRecentHistoryInOneQuery(t *testing.T) {
 	ctx := context.Background()
-	s := newStore()
+	s := newStore(t)
 	p := decision.Profile{
 		CustomerID: "P1", Known: true, TimeZone: "Europe/Paris",
 		Attributes: map[string]any{"firstName": "Ada", "tenureMonths": 36.0, "productsHeld": []any{"mobile", "tv"}, "openComplaint": false,
@@ -90,7 +77,7 @@ func TestProfileAndRecentHistoryInOneQuery(t *testing.T) {
 
 func TestDecisionLog(t *testing.T) {
 	ctx := context.Background()
-	s := newStore()
+	s := newStore(t)
 	d := decision.LoggedDecision{DecisionID: "L1", CustomerID: "C1", Channel: "web", DecidedAt: now, ExpiresAt: now.Add(time.Hour),
 		Offers: []decision.LoggedOffer{{ActionID: "a1", TreatmentID: "t1", Propensity: 0.25, Priority: 3}}}
 	if err := s.PutDecision(ctx, d); err != nil {
@@ -124,7 +111,7 @@ func TestDecisionLog(t *testing.T) {
 
 func TestCatalogPublishAndLoad(t *testing.T) {
 	ctx := context.Background()
-	s := newStore()
+	s := newStore(t)
 	source, err := os.ReadFile("../decision/testdata/catalog.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +144,7 @@ func TestConcurrentResponsesAreExact(t *testing.T) {
 		perWriter = 50
 	}
 	ctx := context.Background()
-	s := newStore()
+	s := newStore(t)
 	key := decision.ModelKey{ActionID: "hot-action", Channel: "web"}
 
 	type send struct {
@@ -232,7 +219,7 @@ func TestConcurrentResponsesAreExact(t *testing.T) {
 
 func TestUnsubscribeWithdrawsConsent(t *testing.T) {
 	ctx := context.Background()
-	s := newStore()
+	s := newStore(t)
 	p := decision.Profile{CustomerID: "U1", Known: true, Attributes: map[string]any{}, Consents: map[string]bool{"email": true, "sms": true}}
 	if err := s.PutProfiles(ctx, []decision.Profile{p}); err != nil {
 		t.Fatal(err)

@@ -87,21 +87,43 @@ func Duration(name string, def time.Duration) (time.Duration, error) {
 }
 
 // Deps are what every function builds once at start-up: the AWS configuration, the
-// DynamoDB store and the cached catalog and models.
+// DynamoDB store, the cached catalog and models, and the clock and id source every
+// decision, plan and record is made with.
 type Deps struct {
 	AWS     aws.Config
 	Env     map[string]string
 	Store   *dynamo.Store
 	Catalog *service.Snapshot[*decision.Catalog]
 	Models  *service.Snapshot[*decision.Models]
+	// Now is the wall clock, or the local stack's clock (ClockEnv).
+	Now func() time.Time
+	// NewID makes decision ids: random, or a seeded sequence locally (SeedEnv).
+	NewID func() string
 }
 
 // Load reads the table names and the named extra variables from the environment, the
-// optional cache bounds CATALOG_MAX_AGE and MODELS_MAX_AGE, and the AWS configuration.
-func Load(ctx context.Context, extraEnv ...string) (*Deps, error) {
+// optional cache bounds CATALOG_MAX_AGE and MODELS_MAX_AGE, the clock and id settings
+// honoured against local stand-ins (ClockEnv, SeedEnv), and the AWS configuration.
+// Settings found where they are not honoured are logged as warnings to logger.
+func Load(ctx context.Context, logger *slog.Logger, extraEnv ...string) (*Deps, error) {
 	env, err := Env(append(slices.Clone(dynamo.TableEnv), extraEnv...)...)
 	if err != nil {
 		return nil, err
+	}
+	local := IsLocalEndpoint(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
+	now, warning, err := Clock(os.Getenv, local)
+	if err != nil {
+		return nil, err
+	}
+	if warning != nil {
+		logger.Warn("setting ignored", "error", warning)
+	}
+	newID, warning, err := IDs(os.Getenv, local)
+	if err != nil {
+		return nil, err
+	}
+	if warning != nil {
+		logger.Warn("setting ignored", "error", warning)
 	}
 	catalogAge, err := Duration("CATALOG_MAX_AGE", service.DefaultCatalogMaxAge)
 	if err != nil {
@@ -120,7 +142,9 @@ func Load(ctx context.Context, extraEnv ...string) (*Deps, error) {
 		AWS:     cfg,
 		Env:     env,
 		Store:   store,
-		Catalog: service.NewCatalogSnapshot(store, catalogAge, time.Now),
-		Models:  service.NewModelsSnapshot(store, modelsAge, time.Now),
+		Catalog: service.NewCatalogSnapshot(store, catalogAge, now),
+		Models:  service.NewModelsSnapshot(store, modelsAge, now),
+		Now:     now,
+		NewID:   newID,
 	}, nil
 }

@@ -24,9 +24,11 @@ type memStore struct {
 	counters map[decision.ModelKey]map[adaptive.Key]int64
 	queued   map[string][]service.OutboundMessage
 	failLoad error
-	// profileDelay makes LoadCustomer hang until its context ends or the delay passes.
-	profileDelay time.Duration
-	failLog      error
+	// profileHangs makes LoadCustomer hang until its context ends, as a read from an
+	// unreachable DynamoDB does; profileGaveUp then records why it ended.
+	profileHangs  bool
+	profileGaveUp error
+	failLog       error
 }
 
 var (
@@ -62,12 +64,12 @@ func newMemStore(t *testing.T, profiles ...decision.Profile) *memStore {
 }
 
 func (s *memStore) LoadCustomer(ctx context.Context, id string, since time.Time) (decision.Profile, error) {
-	if s.profileDelay > 0 {
-		select {
-		case <-ctx.Done():
-			return decision.Profile{}, ctx.Err()
-		case <-time.After(s.profileDelay):
-		}
+	if s.profileHangs {
+		<-ctx.Done()
+		s.mu.Lock()
+		s.profileGaveUp = ctx.Err()
+		s.mu.Unlock()
+		return decision.Profile{}, ctx.Err()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

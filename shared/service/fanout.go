@@ -37,9 +37,10 @@ type WorkQueue interface {
 
 // SketchStore keeps the first pass's sketches of a fanned-out run.
 type SketchStore interface {
-	// PutSketch records a segment's sketch and reports whether the caller is the one
-	// that must merge them: every segment is in and no one was told so before.
-	PutSketch(ctx context.Context, runID string, segment, segments int, sketch SketchData) (merge bool, err error)
+	// PutSketch records a segment's sketch, kept until expiresAt, and reports whether
+	// the caller is the one that must merge them: every segment is in and no one was
+	// told so before.
+	PutSketch(ctx context.Context, runID string, segment, segments int, sketch SketchData, expiresAt time.Time) (merge bool, err error)
 	Sketches(ctx context.Context, runID string) (map[int]SketchData, error)
 }
 
@@ -139,7 +140,7 @@ func (f *Fanout) sketch(ctx context.Context, item WorkItem) error {
 	if err != nil {
 		return fmt.Errorf("sketch segment %d of run %s: %w", item.Segment, item.RunID, err)
 	}
-	merge, err := f.Sketches.PutSketch(ctx, item.RunID, item.Segment, rec.Segments, sketch.Data())
+	merge, err := f.Sketches.PutSketch(ctx, item.RunID, item.Segment, rec.Segments, sketch.Data(), rec.ExpiresAt)
 	if err != nil || !merge {
 		return err
 	}

@@ -42,7 +42,7 @@ type memSketches struct {
 	merged   bool
 }
 
-func (m *memSketches) PutSketch(_ context.Context, _ string, seg, segments int, d service.SketchData) (bool, error) {
+func (m *memSketches) PutSketch(_ context.Context, _ string, seg, segments int, d service.SketchData, _ time.Time) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sketches[seg] = d

@@ -41,14 +41,18 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	env, err := local.Up(ctx, local.Options{Root: root, Prefix: "batchload-", FunctionEnv: map[string]string{"LOG_LEVEL": "warn"},
+	start, err := local.StartInstant(os.Getenv)
+	if err != nil {
+		return err
+	}
+	env, err := local.Up(ctx, local.Options{Root: root, Prefix: "batchload-", Start: start, FunctionEnv: map[string]string{"LOG_LEVEL": "warn"},
 		Progress: func(format string, args ...any) { fmt.Printf("· "+format+"\n", args...) }})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
 	started := time.Now()
-	if _, err := env.Seed(ctx, filepath.Join(root, "infra/catalog/demo.yaml"), *customers, *seed, time.Now()); err != nil {
+	if _, err := env.Seed(ctx, filepath.Join(root, "infra/catalog/demo.yaml"), *customers, *seed); err != nil {
 		return err
 	}
 	seeding := time.Since(started)

@@ -11,32 +11,32 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nextbest/nextbest/infra/local"
 	"github.com/nextbest/nextbest/infra/local/localtest"
 	"github.com/nextbest/nextbest/shared/dynamo"
 )
 
-var (
-	endpoint string
-	table    string
-	store    *dynamo.Store
-)
-
-// TestMain starts DynamoDB Local and the SQS server and creates the tables from
-// template.yaml.
+// TestMain starts DynamoDB Local and the SQS server; each test creates its tables.
 func TestMain(m *testing.M) {
-	os.Exit(localtest.RunTests(m, "../../..", "cat-", func(env *local.Env) {
-		endpoint, table = env.Stack.DynamoDBEndpoint, env.Resources.Tables["CatalogTable"]
-		store = dynamo.New(env.DynamoDB, dynamo.Tables{Catalog: table})
-	}))
+	os.Exit(localtest.RunTests(m, "../../.."))
 }
 
-// command runs the catalog command against the local table.
-func command(t *testing.T, stdin io.Reader, args ...string) (code int, stdout, stderr string) {
+// catalogTable is a catalog table of the test's own, on the local servers.
+type catalogTable struct {
+	endpoint, name string
+	store          *dynamo.Store
+}
+
+func newCatalogTable(t *testing.T) catalogTable {
+	env := localtest.Storage(t)
+	return catalogTable{endpoint: env.Stack.DynamoDBEndpoint, name: env.Resources.Tables["CatalogTable"], store: env.Store}
+}
+
+// command runs the catalog command against the table.
+func (c catalogTable) command(t *testing.T, stdin io.Reader, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	args = append(args, "-endpoint", endpoint, "-table", table, "-profiles", "50")
-	code = run(context.Background(), args, stdin, &out, &errOut, func(string) string { return "" })
+	args = append(args, "-endpoint", c.endpoint, "-table", c.name, "-profiles", "50")
+	code = run(context.Background(), args, stdin, &out, &errOut, testEnv)
 	return code, out.String(), errOut.String()
 }
 
@@ -44,6 +44,7 @@ func command(t *testing.T, stdin io.Reader, args ...string) (code int, stdout, s
 // publishes another catalog; then the operator answers yes.
 type publishOnRead struct {
 	t      *testing.T
+	store  *dynamo.Store
 	source []byte
 	done   bool
 }
@@ -53,13 +54,14 @@ func (p *publishOnRead) Read(b []byte) (int, error) {
 		return 0, io.EOF
 	}
 	p.done = true
-	if _, err := store.PublishCatalog(context.Background(), p.source, testNow); err != nil {
+	if _, err := p.store.PublishCatalog(context.Background(), p.source, testNow); err != nil {
 		p.t.Errorf("concurrent PublishCatalog: %v", err)
 	}
 	return copy(b, "y\n"), nil
 }
 
 func TestPublishDiffRollback(t *testing.T) {
+	table := newCatalogTable(t)
 	src, err := os.ReadFile("../../../shared/decision/testdata/catalog.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +92,7 @@ func TestPublishDiffRollback(t *testing.T) {
 		{"rollback to v1", nil, []string{"rollback", "1", "-yes"}, 0, []string{"version 1 is live again (was version 2)"}, "1"},
 		{"versions after rollback", nil, []string{"versions"}, 0, []string{"*        1  ", "live (rolled back from version 2 at"}, "1"},
 		{"publish after rollback is v3", nil, []string{"publish", v2, "-yes"}, 0, []string{"published version 3"}, "3"},
-		{"rollback while someone publishes", &publishOnRead{t: t, source: src}, []string{"rollback", "2"}, 1,
+		{"rollback while someone publishes", &publishOnRead{t: t, store: table.store, source: src}, []string{"rollback", "2"}, 1,
 			[]string{"the live catalog is no longer version 3", "nothing was changed"}, "4"},
 		{"unknown version", nil, []string{"rollback", "9", "-yes"}, 1, []string{"catalog version 9 does not exist"}, "4"},
 	}
@@ -100,7 +102,7 @@ func TestPublishDiffRollback(t *testing.T) {
 			if stdin == nil {
 				stdin = strings.NewReader("")
 			}
-			code, stdout, stderr := command(t, stdin, st.args...)
+			code, stdout, stderr := table.command(t, stdin, st.args...)
 			if code != st.wantCode {
 				t.Fatalf("catalog %v = exit %d, want %d\nstdout:\n%s\nstderr:\n%s", st.args, code, st.wantCode, stdout, stderr)
 			}
@@ -113,7 +115,7 @@ func TestPublishDiffRollback(t *testing.T) {
 					t.Errorf("catalog %v printed\n%s\nwant %q", st.args, got, w)
 				}
 			}
-			live, err := store.LiveCatalogVersion(context.Background())
+			live, err := table.store.LiveCatalogVersion(context.Background())
 			if err != nil || live != st.wantLive {
 				t.Errorf("after catalog %v: live version %q, %v; want %s", st.args, live, err, st.wantLive)
 			}
@@ -122,10 +124,10 @@ func TestPublishDiffRollback(t *testing.T) {
 
 	// What the functions load after the rollback is version 1's content: check by
 	// rolling back again and loading as they do.
-	if code, stdout, stderr := command(t, strings.NewReader(""), "rollback", "1", "-yes"); code != 0 {
+	if code, stdout, stderr := table.command(t, strings.NewReader(""), "rollback", "1", "-yes"); code != 0 {
 		t.Fatalf("rollback 1 = exit %d\n%s%s", code, stdout, stderr)
 	}
-	c, err := store.LoadCatalog(context.Background())
+	c, err := table.store.LoadCatalog(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +135,7 @@ func TestPublishDiffRollback(t *testing.T) {
 	if c.Version != "1" || !ok || a.Value != 40 {
 		t.Errorf("LoadCatalog() after rollback to 1 = version %s with loyalty-bonus %+v, want version 1 with value 40", c.Version, a)
 	}
-	if code, _, stderr := command(t, strings.NewReader(""), "validate", filepath.Join(dir, "absent.yaml")); code != 1 || !strings.Contains(stderr, "absent.yaml") {
+	if code, _, stderr := table.command(t, strings.NewReader(""), "validate", filepath.Join(dir, "absent.yaml")); code != 1 || !strings.Contains(stderr, "absent.yaml") {
 		t.Errorf("validate absent.yaml = exit %d, %q; want 1 naming the file", code, stderr)
 	}
 }

@@ -208,7 +208,7 @@ func TestRunUsage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			got := run(context.Background(), tt.args, strings.NewReader(""), &out, &errOut, func(string) string { return "" })
+			got := run(context.Background(), tt.args, strings.NewReader(""), &out, &errOut, testEnv)
 			if got != tt.want {
 				t.Errorf("run(%q) = %d, want %d\nstdout: %s\nstderr: %s", tt.args, got, tt.want, out.String(), errOut.String())
 			}

@@ -20,11 +20,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"time"
 	_ "time/tzdata" // reachability probes outbound channels in every time zone
 
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
+	"github.com/nextbest/nextbest/shared/platform"
 )
 
 func main() {
@@ -87,7 +87,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 
-	a := &app{in: bufio.NewReader(stdin), out: stdout, now: time.Now, yes: *yes,
+	// The clock setting is honoured where the command touches no AWS table, or only a
+	// local one: validating a catalog, or publishing to the local stack.
+	now, warning, err := platform.Clock(getenv, command == "validate" || platform.IsLocalEndpoint(*endpoint))
+	if err != nil {
+		fmt.Fprintln(stderr, "catalog:", err)
+		return 2
+	}
+	if warning != nil {
+		fmt.Fprintln(stderr, "catalog: warning:", warning)
+	}
+	a := &app{in: bufio.NewReader(stdin), out: stdout, now: now, yes: *yes,
 		check: checkOptions{Profiles: *profiles, Seed: *seedValue, AllowUnreachable: *allow}}
 	if command != "validate" {
 		if *table == "" {

@@ -5,9 +5,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nextbest/nextbest/shared/platform"
 )
 
 var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// testEnv is the environment the tests run the command in: its clock reads testNow.
+func testEnv(name string) string {
+	if name == platform.ClockEnv {
+		return testNow.Format(time.RFC3339)
+	}
+	return ""
+}
 
 func TestValidate(t *testing.T) {
 	tests := []struct {

@@ -39,7 +39,8 @@ func (b *bench) handlerTimes(logicalID, label string, n int) error {
 // DynamoDB Local call the functions make, through the same SDK.
 func (b *bench) probeBreakdown(ctx context.Context) error {
 	progress("breakdown: emulator no-op round trip and DynamoDB Local calls, %d each", breakdownCalls)
-	since := time.Now().Add(-b.catalog.HistoryWindow())
+	now := b.env.Now
+	since := now().Add(-b.catalog.HistoryWindow())
 	store := b.env.Store
 	decisionID := b.emulatorDecisions[0].DecisionID
 	// A response's counters, as many as a real one: the totals, every predictor and
@@ -49,7 +50,7 @@ func (b *bench) probeBreakdown(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	learn := model.Update(nil, false, time.Now())
+	learn := model.Update(nil, false, now())
 	probes := []struct {
 		name string
 		call func(i int) error
@@ -64,16 +65,16 @@ func (b *bench) probeBreakdown(ctx context.Context) error {
 		}},
 		{"DynamoDB Local PutItem: decision log (decide)", func(i int) error {
 			return store.PutDecision(ctx, decision.LoggedDecision{DecisionID: "load-probe-" + strconv.Itoa(i), CustomerID: "C000001",
-				Channel: "web", DecidedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+				Channel: "web", DecidedAt: now(), ExpiresAt: now().Add(time.Hour)})
 		}},
 		{"DynamoDB Local GetItem: logged decision (record-response)", func(int) error {
-			_, err := store.GetDecision(ctx, decisionID, time.Now())
+			_, err := store.GetDecision(ctx, decisionID, now())
 			return err
 		}},
 		{"DynamoDB Local TransactWriteItems: claim + counters + history (record-response)", func(i int) error {
 			a := decision.Attribution{Model: decision.ModelKey{ActionID: "load-probe", Channel: "web"}, Learn: learn,
-				Contact: decision.ContactEvent{At: time.Now(), Kind: decision.KindImpression, ActionID: "load-probe", Channel: "web"}}
-			_, err := store.RecordResponse(ctx, "C000001", "load-probe-"+strconv.Itoa(i), a, time.Now().Add(time.Hour))
+				Contact: decision.ContactEvent{At: now(), Kind: decision.KindImpression, ActionID: "load-probe", Channel: "web"}}
+			_, err := store.RecordResponse(ctx, "C000001", "load-probe-"+strconv.Itoa(i), a, now().Add(time.Hour))
 			return err
 		}},
 	}

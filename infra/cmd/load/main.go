@@ -57,12 +57,16 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	started := time.Now()
-	env, err := local.Up(ctx, local.Options{Root: s.root, Progress: progress})
+	start, err := local.StartInstant(os.Getenv)
+	if err != nil {
+		return err
+	}
+	env, err := local.Up(ctx, local.Options{Root: s.root, Progress: progress, Start: start})
 	if err != nil {
 		return fmt.Errorf("start local environment: %w", err)
 	}
 	defer env.Close()
-	catalog, err := env.Seed(ctx, filepath.Join(s.root, "infra/catalog/demo.yaml"), s.customers, s.seed, time.Now())
+	catalog, err := env.Seed(ctx, filepath.Join(s.root, "infra/catalog/demo.yaml"), s.customers, s.seed)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}

@@ -51,7 +51,7 @@ func TestWriteReportKeepsHeader(t *testing.T) {
 }
 
 func TestMarkdownHasEveryTable(t *testing.T) {
-	r := Report{At: time.Now(), Machine: Machine{CPU: "cpu", CPUs: 2, Go: "go1"},
+	r := Report{At: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), Machine: Machine{CPU: "cpu", CPUs: 2, Go: "go1"},
 		Results:   []Summary{{Name: "s", Count: 1, P50: 1500 * time.Microsecond}},
 		Cold:      []ColdStart{{Function: "F", Init: time.Millisecond}},
 		Breakdown: []Summary{{Name: "piece", Count: 1}}, Verdicts: []string{"v"}}

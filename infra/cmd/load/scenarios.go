@@ -296,7 +296,7 @@ func (b *bench) expectedDelta(plan []plannedResponse) evidence {
 // modelTotals sums the counters of the given models as the functions see them. A
 // model's impressions are its successes plus its failures.
 func (b *bench) modelTotals(ctx context.Context, keys []decision.ModelKey) (evidence, error) {
-	models, err := b.env.Store.LoadModels(ctx, time.Now())
+	models, err := b.env.Store.LoadModels(ctx, b.env.Now())
 	if err != nil {
 		return evidence{}, fmt.Errorf("load models: %w", err)
 	}

@@ -138,7 +138,7 @@ type trafficStats struct {
 // probability, so the models have real signal to learn.
 func (d *demo) simulateTraffic(ctx context.Context) error {
 	rng := rand.New(rand.NewPCG(d.s.seed, 7))
-	profiles := seed.Profiles(d.s.seed, d.s.customers, time.Now())
+	profiles := seed.Profiles(d.s.seed, d.s.customers, d.env.Now())
 	placements := []decision.Request{{Channel: "web", Placement: "home-hero"}, {Channel: "app", Placement: "home-card"}}
 	var st trafficStats
 	for i := range d.s.traffic {
@@ -228,7 +228,7 @@ func (d *demo) invokeBatch(ctx context.Context, request string, out any) error {
 }
 
 func (d *demo) runBatch(ctx context.Context) error {
-	d.runID = "demo-" + time.Now().UTC().Format("20060102T150405Z")
+	d.runID = "demo-" + d.env.Now().UTC().Format("20060102T150405Z")
 	var dry service.RunSummary
 	if err := d.invokeBatch(ctx, fmt.Sprintf(`{"runId":%q,"dryRun":true}`, d.runID+"-dry"), &dry); err != nil {
 		return err
@@ -337,7 +337,7 @@ func (d *demo) reportBatch(ctx context.Context) error {
 		return err
 	}
 	profiles := map[string]*decision.Profile{}
-	all := seed.Profiles(d.s.seed, d.s.customers, time.Now())
+	all := seed.Profiles(d.s.seed, d.s.customers, d.env.Now())
 	for i := range all {
 		profiles[all[i].CustomerID] = &all[i]
 	}

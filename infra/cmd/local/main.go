@@ -48,7 +48,7 @@ func run() error {
 	fs := flag.NewFlagSet(mode, flag.ExitOnError)
 	fs.StringVar(&s.addr, "addr", "127.0.0.1:3000", "address the local API listens on")
 	fs.IntVar(&s.customers, "customers", 10000, "synthetic customers to seed")
-	fs.Uint64Var(&s.seed, "seed", 42, "seed of the customer generator and the simulated responses")
+	fs.Uint64Var(&s.seed, "seed", 42, "seed of the customer generator, the simulated responses and the functions' decision ids")
 	fs.IntVar(&s.traffic, "traffic", 1000, "real-time decisions the demo simulates (each may get an impression and a click)")
 	fs.StringVar(&s.root, "root", ".", "repository root")
 	fs.Parse(os.Args[2:])
@@ -60,9 +60,18 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	start, err := local.StartInstant(os.Getenv)
+	if err != nil {
+		return err
+	}
 	started := time.Now()
+	progress("the stack's clock starts at %s (set NEXTBEST_CLOCK to run at another instant)", start.Format(time.RFC3339))
 	env, err := local.Up(ctx, local.Options{
-		Root: s.root,
+		Root:  s.root,
+		Start: start,
+		// Decision ids, and with them exploration and the random control group, are
+		// drawn from the seed, so the demo tells the same story on every run.
+		Seed: s.seed,
 		// A short model refresh lets the demo show learning within seconds; deployed
 		// functions use the 30-second default.
 		// The batch schedules sends at each customer's best hour, as deployed; those not
@@ -74,7 +83,7 @@ func run() error {
 		return err
 	}
 	defer env.Close()
-	catalog, err := env.Seed(ctx, filepath.Join(s.root, "infra/catalog/demo.yaml"), s.customers, s.seed, time.Now())
+	catalog, err := env.Seed(ctx, filepath.Join(s.root, "infra/catalog/demo.yaml"), s.customers, s.seed)
 	if err != nil {
 		return err
 	}

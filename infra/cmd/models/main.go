@@ -25,6 +25,7 @@ import (
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/monitor"
+	"github.com/nextbest/nextbest/shared/platform"
 )
 
 func main() {
@@ -116,7 +117,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintln(stderr, "models:", err)
 		return 1
 	}
-	if err := report(ctx, store, o, stdout, time.Now); err != nil {
+	now, warning, err := platform.Clock(getenv, platform.IsLocalEndpoint(o.endpoint))
+	if err != nil {
+		fmt.Fprintln(stderr, "models:", err)
+		return 2
+	}
+	if warning != nil {
+		fmt.Fprintln(stderr, "models: warning:", warning)
+	}
+	if err := report(ctx, store, o, stdout, now); err != nil {
 		fmt.Fprintln(stderr, "models report:", err)
 		return 1
 	}

@@ -16,29 +16,28 @@ import (
 	"github.com/nextbest/nextbest/infra/local"
 	"github.com/nextbest/nextbest/infra/local/localtest"
 	"github.com/nextbest/nextbest/shared/decision"
-	"github.com/nextbest/nextbest/shared/dynamo"
+	"github.com/nextbest/nextbest/shared/platform"
 )
 
-var (
-	endpoint string
-	tables   dynamo.Tables
-	store    *dynamo.Store
-)
-
-// TestMain starts DynamoDB Local and the SQS server and creates the tables from
-// template.yaml.
+// TestMain starts DynamoDB Local and the SQS server; each test creates its tables.
 func TestMain(m *testing.M) {
-	os.Exit(localtest.RunTests(m, "../../..", "mod-", func(env *local.Env) {
-		endpoint, tables, store = env.Stack.DynamoDBEndpoint, env.Tables(), env.Store
-	}))
+	os.Exit(localtest.RunTests(m, "../../.."))
 }
 
-// command runs the models command against the local tables.
-func command(t *testing.T, args ...string) string {
+// command runs the models command against the environment's tables, its clock an
+// hour after the environment's start.
+func command(t *testing.T, env *local.Env, args ...string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	args = append(args, "-endpoint", endpoint, "-table", tables.Models, "-catalog-table", tables.Catalog)
-	if code := run(context.Background(), args, &out, &errOut, func(string) string { return "" }); code != 0 {
+	tables := env.Tables()
+	args = append(args, "-endpoint", env.Stack.DynamoDBEndpoint, "-table", tables.Models, "-catalog-table", tables.Catalog)
+	clock := func(name string) string {
+		if name == platform.ClockEnv {
+			return localtest.Start(t).Add(time.Hour).Format(time.RFC3339)
+		}
+		return ""
+	}
+	if code := run(context.Background(), args, &out, &errOut, clock); code != 0 {
 		t.Fatalf("models %v = exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out.String(), errOut.String())
 	}
 	return out.String()
@@ -50,21 +49,25 @@ func command(t *testing.T, args ...string) string {
 // impression and click, and find the tenure-driven model's ranking power.
 func TestReportOnRecordedResponses(t *testing.T) {
 	ctx := context.Background()
+	env := localtest.Storage(t)
+	store, start := env.Store, localtest.Start(t)
 	src, err := os.ReadFile("../../../shared/decision/testdata/catalog.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.PublishCatalog(ctx, src, time.Now()); err != nil {
+	if _, err := store.PublishCatalog(ctx, src, start); err != nil {
 		t.Fatal(err)
 	}
 	catalog, err := store.LoadCatalog(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	models, err := store.LoadModels(ctx, time.Now())
+	models, err := store.LoadModels(ctx, start)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The test's own clock: one decision a second from start.
+	now := start
 	streams := []struct {
 		channel   string
 		decisions int
@@ -82,7 +85,7 @@ func TestReportOnRecordedResponses(t *testing.T) {
 	sent := map[string][2]int64{} // impressions and clicks by model name
 	for _, s := range streams {
 		for i := range s.decisions {
-			now := time.Now()
+			now = now.Add(time.Second)
 			customerID := fmt.Sprintf("%s-%04d", s.channel, i)
 			tenure := float64(rng.IntN(96))
 			d, err := catalog.Decide(decision.Input{
@@ -101,10 +104,10 @@ func TestReportOnRecordedResponses(t *testing.T) {
 			respond := func(outcome string) {
 				t.Helper()
 				r := decision.Response{DecisionID: d.DecisionID, CustomerID: customerID, ActionID: d.Actions[0].ActionID, Channel: s.channel, Outcome: outcome}
-				if err := decision.ValidateResponse(&r, time.Now()); err != nil {
+				if err := decision.ValidateResponse(&r, now); err != nil {
 					t.Fatal(err)
 				}
-				logged, err := store.GetDecision(ctx, r.DecisionID, time.Now())
+				logged, err := store.GetDecision(ctx, r.DecisionID, now)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -128,14 +131,14 @@ func TestReportOnRecordedResponses(t *testing.T) {
 			// A function's periodic refresh: the calibration counters then see the
 			// scores of a model that has learned.
 			if i%100 == 99 {
-				if models, err = store.LoadModels(ctx, time.Now()); err != nil {
+				if models, err = store.LoadModels(ctx, now); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
 	}
 
-	table := command(t, "report")
+	table := command(t, env, "report")
 	t.Logf("models report:\n%s", table)
 	for name, n := range sent {
 		if want := fmt.Sprintf("%s  %10d  %10d", name, n[0], n[1]); !strings.Contains(table, want) {
@@ -143,7 +146,7 @@ func TestReportOnRecordedResponses(t *testing.T) {
 		}
 	}
 
-	emf := command(t, "report", "-emf")
+	emf := command(t, env, "report", "-emf")
 	got := map[string]struct {
 		Evidence, Positives float64
 		AUC                 *float64
@@ -176,7 +179,7 @@ func TestReportOnRecordedResponses(t *testing.T) {
 		t.Errorf("report -emf: fibre-upgrade/sms AUC %v, want above 0.6 for the tenure-driven model", auc)
 	}
 
-	one := command(t, "report", "-model", "fibre-upgrade/sms")
+	one := command(t, env, "report", "-model", "fibre-upgrade/sms")
 	if !strings.Contains(one, "fibre-upgrade/sms: 600 responses") || strings.Contains(one, "/web") {
 		t.Errorf("report -model fibre-upgrade/sms =\n%s\nwant only that model", one)
 	}

@@ -1,4 +1,8 @@
 // Package localtest runs integration tests against the local stand-ins of AWS.
+//
+// A package's TestMain calls RunTests, which starts DynamoDB Local and the SQS server
+// once; each test then takes tables and queues of its own with Storage, so no test
+// reads what another left, whatever the order (-shuffle) or the repetition (-count).
 package localtest
 
 import (
@@ -6,27 +10,66 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nextbest/nextbest/infra/local"
+	"github.com/nextbest/nextbest/infra/localstack"
+)
+
+// The servers RunTests started, the repository root, and how many storages tests took
+// (each is named after its number).
+var (
+	servers  *localstack.Stack
+	repoRoot string
+	storages atomic.Int64
 )
 
 // RunTests is the TestMain of a package whose integration tests need storage: it starts
-// DynamoDB Local and the SQS server with the template's tables and queues under prefix,
-// hands the environment to setup, runs the tests and stops everything. root is the
+// DynamoDB Local and the SQS server, runs the tests and stops the servers. root is the
 // repository root relative to the package. It returns the exit code for os.Exit.
-func RunTests(m *testing.M, root, prefix string, setup func(*local.Env)) int {
+func RunTests(m *testing.M, root string) int {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	env, err := local.StartStorage(context.Background(), local.Options{Root: abs, Prefix: prefix})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local storage:", err)
+	if servers, err = local.StartServers(context.Background(), abs, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "start local servers:", err)
 		return 1
 	}
-	defer env.Close()
-	setup(env)
+	defer servers.Close()
+	repoRoot = abs
 	return m.Run()
+}
+
+// Storage creates the template's tables and queues for this test alone on the servers
+// RunTests started, and returns the environment over them, its clock starting at
+// Start. They live in the servers' memory until the test binary ends.
+func Storage(tb testing.TB) *local.Env {
+	tb.Helper()
+	if servers == nil {
+		tb.Fatal("localtest.Storage: the package's TestMain must call localtest.RunTests")
+	}
+	env, err := local.StartStorage(context.Background(), local.Options{Root: repoRoot, Servers: servers,
+		Prefix: fmt.Sprintf("t%04d-", storages.Add(1)), Start: Start(tb)})
+	if err != nil {
+		tb.Fatalf("create tables and queues: %v", err)
+	}
+	tb.Cleanup(env.Close)
+	return env
+}
+
+// Start is the instant integration tests start their environments at: the one
+// NEXTBEST_CLOCK names, or local.DemoClock. Tests never read the wall clock for what
+// they decide, plan or record, so they tell the same story on any day; setting
+// NEXTBEST_CLOCK runs the whole suite at another date.
+func Start(tb testing.TB) time.Time {
+	tb.Helper()
+	at, err := local.StartInstant(os.Getenv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return at
 }
