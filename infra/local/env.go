@@ -142,7 +142,7 @@ func StartStorage(ctx context.Context, opts Options) (env *Env, err error) {
 		return nil, err
 	}
 	opts.Progress("creating tables and queues from template.yaml")
-	if e.Resources, err = template.Provision(ctx, e.DynamoDB, e.SQS, tpl, opts.Prefix); err != nil {
+	if e.Resources, err = template.Provision(ctx, tpl, template.Target{DynamoDB: e.DynamoDB, SQS: e.SQS, Prefix: opts.Prefix, WithoutTTL: true}); err != nil {
 		return nil, fmt.Errorf("provision: %w", err)
 	}
 	e.Store = dynamo.New(e.DynamoDB, e.Tables())

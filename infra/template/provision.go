@@ -33,6 +33,19 @@ type SQSAPI interface {
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
 
+// Target is where Provision creates the template's resources, and how.
+type Target struct {
+	DynamoDB DynamoDBAPI
+	SQS      SQSAPI
+	// Prefix starts every resource's name.
+	Prefix string
+	// WithoutTTL leaves DynamoDB's time to live off. DynamoDB Local deletes expired
+	// items by the wall clock, while the local stack may run on another clock (a test
+	// at a fixed date): its items would vanish as the calendar moves on. The engine
+	// checks expiry itself wherever it matters, so nothing depends on the deletion.
+	WithoutTTL bool
+}
+
 // Resources are the physical resources Provision made, keyed by logical id.
 type Resources struct {
 	Tables    map[string]string // table name
@@ -48,7 +61,8 @@ const tableActiveTimeout = 2 * time.Minute
 // ".fifo" for FIFO queues), and returns their physical names, URLs and ARNs. It can be run
 // again on the same endpoints: a table that already exists is kept as it is, and a queue
 // that already exists gets the template's current attributes.
-func Provision(ctx context.Context, ddb DynamoDBAPI, q SQSAPI, t *Template, prefix string) (*Resources, error) {
+func Provision(ctx context.Context, t *Template, c Target) (*Resources, error) {
+	ddb, q, prefix := c.DynamoDB, c.SQS, c.Prefix
 	tables, err := t.Tables()
 	if err != nil {
 		return nil, fmt.Errorf("provision: %w", err)
@@ -65,6 +79,9 @@ func Provision(ctx context.Context, ddb DynamoDBAPI, q SQSAPI, t *Template, pref
 	r := &Resources{Tables: map[string]string{}, QueueURLs: map[string]string{}, QueueARNs: map[string]string{}}
 	for _, tb := range tables {
 		name := prefix + tb.LogicalID
+		if c.WithoutTTL {
+			tb.TTLAttribute = ""
+		}
 		if err := provisionTable(ctx, ddb, tb, name); err != nil {
 			return nil, fmt.Errorf("provision table %s: %w", name, err)
 		}

@@ -107,7 +107,7 @@ func TestProvisionProjectTemplate(t *testing.T) {
 	ctx := context.Background()
 	tpl := loadProject(t)
 	ddb, q := newFakeDynamoDB(), newFakeSQS()
-	r, err := Provision(ctx, ddb, q, tpl, "test-")
+	r, err := Provision(ctx, tpl, Target{DynamoDB: ddb, SQS: q, Prefix: "test-"})
 	if err != nil {
 		t.Fatalf("Provision: %v", err)
 	}
@@ -170,7 +170,7 @@ func TestProvisionProjectTemplate(t *testing.T) {
 	}
 
 	// A second run against the same endpoints finds everything in place.
-	again, err := Provision(ctx, ddb, q, tpl, "test-")
+	again, err := Provision(ctx, tpl, Target{DynamoDB: ddb, SQS: q, Prefix: "test-"})
 	if err != nil {
 		t.Fatalf("second Provision: %v", err)
 	}
@@ -189,7 +189,7 @@ func TestProvisionUpdatesChangedQueue(t *testing.T) {
 	const v2 = "Resources:\n  Jobs:\n    Type: AWS::SQS::Queue\n    Properties: {VisibilityTimeout: 90}\n"
 	ddb, q := newFakeDynamoDB(), newFakeSQS()
 	for _, src := range []string{v1, v2} {
-		if _, err := Provision(ctx, ddb, q, mustParse(t, src), "p-"); err != nil {
+		if _, err := Provision(ctx, mustParse(t, src), Target{DynamoDB: ddb, SQS: q, Prefix: "p-"}); err != nil {
 			t.Fatalf("Provision: %v", err)
 		}
 	}
@@ -220,7 +220,7 @@ Resources:
     Properties: {FifoQueue: true, ContentBasedDeduplication: true}
 `
 	q := newFakeSQS()
-	r, err := Provision(context.Background(), newFakeDynamoDB(), q, mustParse(t, src), "")
+	r, err := Provision(context.Background(), mustParse(t, src), Target{DynamoDB: newFakeDynamoDB(), SQS: q})
 	if err != nil {
 		t.Fatalf("Provision: %v", err)
 	}
@@ -245,8 +245,18 @@ func TestCreationOrderCycle(t *testing.T) {
 
 func TestProvisionReportsTemplateErrors(t *testing.T) {
 	const src = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties: {BillingMode: PAY_PER_REQUEST}\n"
-	_, err := Provision(context.Background(), newFakeDynamoDB(), newFakeSQS(), mustParse(t, src), "p-")
+	_, err := Provision(context.Background(), mustParse(t, src), Target{DynamoDB: newFakeDynamoDB(), SQS: newFakeSQS(), Prefix: "p-"})
 	if err == nil || !strings.Contains(err.Error(), "table T: KeySchema is missing") {
 		t.Errorf("Provision error = %v, want one about T's missing KeySchema", err)
+	}
+}
+
+func TestProvisionWithoutTTL(t *testing.T) {
+	ddb := newFakeDynamoDB()
+	if _, err := Provision(context.Background(), loadProject(t), Target{DynamoDB: ddb, SQS: newFakeSQS(), Prefix: "l-", WithoutTTL: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ddb.ttl) != 0 || ddb.ttlUpdates != 0 {
+		t.Errorf("TTL enabled on %v, want none: the local stack's clock is not the wall clock DynamoDB Local expires items by", ddb.ttl)
 	}
 }
