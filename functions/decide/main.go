@@ -26,6 +26,7 @@ func main() {
 	h := &handler{log: logger, decider: &service.Decider{
 		Catalog:   deps.Catalog,
 		Models:    deps.Models,
+		Weather:   deps.Weather,
 		Customers: deps.Store,
 		Log:       deps.Store,
 		Now:       deps.Now,

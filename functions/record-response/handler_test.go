@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,7 +24,29 @@ func (f fakeRecorder) Record(_ context.Context, r decision.Response) (service.Re
 	return f.record(r)
 }
 
-func TestHandle(t *testing.T) {
+// fakeIngest answers like the service for valid input and remembers what it got.
+type fakeIngest struct {
+	customerID string
+	update     decision.ProfileUpdate
+	event      decision.OutcomeEvent
+	fail       error
+}
+
+func (f *fakeIngest) UpdateProfile(_ context.Context, id string, u decision.ProfileUpdate) (service.ProfileUpdated, error) {
+	f.customerID, f.update = id, u
+	return service.ProfileUpdated{CustomerID: id, Changed: true, Version: 2}, f.fail
+}
+
+func (f *fakeIngest) RecordOutcome(_ context.Context, e decision.OutcomeEvent) (service.OutcomeRecorded, error) {
+	f.event = e
+	return service.OutcomeRecorded{EventID: "e1", CustomerID: e.CustomerID, Positive: true}, f.fail
+}
+
+func newHandler(rec fakeRecorder, in *fakeIngest) *handler {
+	return &handler{log: slog.New(slog.NewJSONHandler(io.Discard, nil)), recorder: rec, ingest: in}
+}
+
+func TestHandleResponses(t *testing.T) {
 	tests := []struct {
 		name       string
 		body       string
@@ -46,8 +71,8 @@ func TestHandle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &handler{log: slog.New(slog.NewJSONHandler(io.Discard, nil)), recorder: fakeRecorder{record: tt.record}}
-			resp, err := h.handle(context.Background(), events.APIGatewayV2HTTPRequest{Body: tt.body})
+			h := newHandler(fakeRecorder{record: tt.record}, &fakeIngest{})
+			resp, err := h.handle(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: routeResponses, Body: tt.body})
 			if err != nil {
 				t.Fatalf("handle(%q) error = %v", tt.body, err)
 			}
@@ -55,5 +80,74 @@ func TestHandle(t *testing.T) {
 				t.Errorf("handle(%q) = %d %s, want %d containing %s", tt.body, resp.StatusCode, resp.Body, tt.wantStatus, tt.wantInBody)
 			}
 		})
+	}
+}
+
+// readEvent loads a sample event of events/, the ones `sam local invoke` takes.
+func readEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("../../events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(data, &e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestSampleEvents routes every sample event of this function's routes to the right
+// service call with the right input.
+func TestSampleEvents(t *testing.T) {
+	recorded := fakeRecorder{record: func(r decision.Response) (service.Recorded, error) {
+		return service.Recorded{DecisionID: r.DecisionID, ResponseID: r.ResponseID}, nil
+	}}
+	tests := []struct {
+		event      string
+		wantStatus int
+		wantInBody string
+		check      func(t *testing.T, in *fakeIngest)
+	}{
+		{"record-response.json", 200, `"decisionId":"demo-web-0001"`, nil},
+		{"customer-update.json", 200, `"customerId":"C000001"`, func(t *testing.T, in *fakeIngest) {
+			if in.customerID != "C000001" || in.update.Consents["email"] || in.update.Attributes["language"] != "nl" {
+				t.Errorf("UpdateProfile got %s %+v, want C000001 withdrawing e-mail and speaking nl", in.customerID, in.update)
+			}
+		}},
+		{"customer-update-unknown-field.json", 400, `unknown field \"consent\"`, nil},
+		{"outcome.json", 200, `"positive":true`, func(t *testing.T, in *fakeIngest) {
+			if in.event.CustomerID != "C000001" || in.event.Type != "purchase" || in.event.Value == nil || *in.event.Value != 29.99 {
+				t.Errorf("RecordOutcome got %+v, want C000001's purchase of 29.99", in.event)
+			}
+		}},
+		{"outcome-bad-value.json", 400, `field \"value\" must be float64`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.event, func(t *testing.T) {
+			in := &fakeIngest{}
+			resp, err := newHandler(recorded, in).handle(context.Background(), readEvent(t, tt.event))
+			if err != nil || resp.StatusCode != tt.wantStatus || !strings.Contains(resp.Body, tt.wantInBody) {
+				t.Fatalf("handle(%s) = %d %s, %v; want %d containing %s", tt.event, resp.StatusCode, resp.Body, err, tt.wantStatus, tt.wantInBody)
+			}
+			if tt.check != nil {
+				tt.check(t, in)
+			}
+		})
+	}
+}
+
+func TestUnknownRouteIsNotFound(t *testing.T) {
+	resp, _ := newHandler(fakeRecorder{}, &fakeIngest{}).handle(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: "DELETE /v1/customers/{customerId}"})
+	if resp.StatusCode != 404 || !strings.Contains(resp.Body, `"code":"not_found"`) {
+		t.Errorf("handle(unknown route) = %d %s, want 404 not_found", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestServiceErrorsKeepTheirStatus(t *testing.T) {
+	in := &fakeIngest{fail: decision.Errorf(decision.EInvalid, `attribute "age": want a number, got the text "old"`)}
+	resp, _ := newHandler(fakeRecorder{}, in).handle(context.Background(), readEvent(t, "customer-update.json"))
+	if resp.StatusCode != 400 || !strings.Contains(resp.Body, `attribute \"age\": want a number`) {
+		t.Errorf("handle(update refused by the schema) = %d %s, want 400 naming the attribute", resp.StatusCode, resp.Body)
 	}
 }

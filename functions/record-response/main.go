@@ -1,4 +1,7 @@
-// Command record-response learns from outcomes: POST /v1/responses through API Gateway.
+// Command record-response takes in everything channels report about customers outside
+// a decision, through API Gateway: responses to decisions (POST /v1/responses), which
+// the models learn from; outcome events (POST /v1/outcomes); and profile changes
+// (PATCH /v1/customers/{customerId}).
 package main
 
 import (
@@ -24,6 +27,11 @@ func main() {
 		Decisions: deps.Store,
 		Responses: deps.Store,
 		Now:       deps.Now,
+	}, ingest: &service.Ingest{
+		Catalog:  deps.Catalog,
+		Profiles: deps.Store,
+		Outcomes: deps.Store,
+		Now:      deps.Now,
 	}}
 	lambda.Start(h.handle)
 }

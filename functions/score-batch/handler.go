@@ -48,6 +48,13 @@ type handler struct {
 	metricsOut io.Writer
 	// now names manual runs and dates the metrics.
 	now func() time.Time
+	// feeds refreshes the context feeds (the weather) on their schedule.
+	feeds feedRefresher
+}
+
+// feedRefresher is what the handler needs to refresh the context feeds.
+type feedRefresher interface {
+	Refresh(ctx context.Context) (service.FeedsRefreshed, error)
 }
 
 // runRequest is the payload of a manual invocation: a run (for example a dry run from
@@ -64,6 +71,9 @@ type runRequest struct {
 	// Metrics publishes every model's evidence, success rate and AUC instead of
 	// running; a frequent schedule sends it (template.yaml).
 	Metrics bool `json:"metrics"`
+	// Feeds refreshes the context feeds (the weather of the catalog's places) instead
+	// of running; a schedule sends it every 30 minutes (template.yaml).
+	Feeds bool `json:"feeds"`
 
 	scheduled bool
 }
@@ -85,6 +95,15 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 	if err != nil {
 		log.WarnContext(ctx, "rejected run request", "error", err)
 		return nil, err
+	}
+	if req.Feeds {
+		refreshed, err := h.feeds.Refresh(ctx)
+		if err != nil {
+			log.ErrorContext(ctx, "context feeds failed", "error", err)
+			return nil, fmt.Errorf("context feeds failed")
+		}
+		log.InfoContext(ctx, "context feeds refreshed", "places", refreshed.Places, "failedPlaces", len(refreshed.Failed))
+		return refreshed, nil
 	}
 	if req.Metrics {
 		n, err := h.publishMetrics(ctx)
@@ -226,8 +245,8 @@ func parseRun(payload json.RawMessage, now time.Time) (runRequest, error) {
 	if req.DryRun && (req.Segment != nil || req.Report || req.FanOut) {
 		return runRequest{}, fmt.Errorf("invalid run request: a dry run plans the whole base here; it takes no segment, report or fanOut")
 	}
-	if n := btoi(req.Segment != nil) + btoi(req.Report) + btoi(req.FanOut) + btoi(req.Metrics); n > 1 || (req.Metrics && req.DryRun) {
-		return runRequest{}, fmt.Errorf("invalid run request: ask for one of segment, report, fanOut and metrics")
+	if n := btoi(req.Segment != nil) + btoi(req.Report) + btoi(req.FanOut) + btoi(req.Metrics) + btoi(req.Feeds); n > 1 || ((req.Metrics || req.Feeds) && req.DryRun) {
+		return runRequest{}, fmt.Errorf("invalid run request: ask for one of segment, report, fanOut, metrics and feeds")
 	}
 	return req, nil
 }

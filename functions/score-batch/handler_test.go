@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +45,8 @@ func TestParseRun(t *testing.T) {
 		{"bad run id", `{"runId":"a b/c"}`, runRequest{}, true},
 		{"unknown field", `{"run":"x"}`, runRequest{}, true},
 		{"not JSON object", `[]`, runRequest{}, true},
+		{"context feeds", `{"feeds":true}`, runRequest{RunID: "manual-20261125T100000Z", Feeds: true}, false},
+		{"feeds and metrics", `{"feeds":true,"metrics":true}`, runRequest{}, true},
 		{"manual run without an id is named after the clock", `{"dryRun":true}`, runRequest{RunID: "manual-20261125T100000Z", DryRun: true}, false},
 	}
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -117,5 +121,32 @@ func TestHandleWorkReportsOnlyFailedItems(t *testing.T) {
 	}
 	if want := []string{"m2", "m3", "m4"}; !slices.Equal(failed, want) || len(fan.done) != 1 {
 		t.Errorf("handle(work) failures = %v, done %v; want %v and one item done", failed, fan.done, want)
+	}
+}
+
+type fakeFeeds struct {
+	refreshed service.FeedsRefreshed
+	err       error
+}
+
+func (f fakeFeeds) Refresh(context.Context) (service.FeedsRefreshed, error) {
+	return f.refreshed, f.err
+}
+
+func TestFeedsEventRefreshesTheFeeds(t *testing.T) {
+	payload, err := os.ReadFile("../../events/score-batch-feeds.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }
+	h := &handler{log: slog.New(slog.NewJSONHandler(io.Discard, nil)), now: now,
+		feeds: fakeFeeds{refreshed: service.FeedsRefreshed{Places: 8, Failed: map[string]string{"Flanders": "timeout"}}}}
+	out, err := h.handle(context.Background(), payload)
+	if err != nil || out.(service.FeedsRefreshed).Places != 8 {
+		t.Errorf("handle(feeds) = %+v, %v; want the refresh's answer", out, err)
+	}
+	h.feeds = fakeFeeds{err: errors.New("open-meteo: HTTP 503")}
+	if _, err := h.handle(context.Background(), payload); err == nil || strings.Contains(err.Error(), "503") {
+		t.Errorf("handle(feeds) with the provider down = %v, want a failure that keeps the provider's words in the log", err)
 	}
 }

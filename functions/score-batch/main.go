@@ -13,6 +13,7 @@ import (
 	"github.com/nextbest/nextbest/shared/platform"
 	"github.com/nextbest/nextbest/shared/service"
 	"github.com/nextbest/nextbest/shared/sqs"
+	"github.com/nextbest/nextbest/shared/weather"
 )
 
 // scanSegments splits one run over parallel scans, each in its own goroutine, so the
@@ -47,11 +48,14 @@ func main() {
 		Outbox:       sqs.NewOutbox(client, sqs.QueueURLs(deps.Env)),
 		Runs:         deps.Store,
 		BestSendTime: bestSendTime,
+		Weather:      deps.Weather,
 		Now:          deps.Now,
 		Segments:     scanSegments,
 	}
+	feeds := &service.Feeds{Catalog: deps.Catalog, Store: deps.Store, Now: deps.Now,
+		Weather: &weather.OpenMeteo{BaseURL: os.Getenv("WEATHER_API_URL"), Now: deps.Now}}
 	h := &handler{log: logger, planner: planner, responses: deps.Store, fanOutScheduled: fanOutScheduled,
-		catalog: deps.Catalog, models: deps.Models, metricsOut: os.Stdout, now: deps.Now}
+		catalog: deps.Catalog, models: deps.Models, metricsOut: os.Stdout, now: deps.Now, feeds: feeds}
 	if url := os.Getenv(sqs.WorkQueueEnv); url != "" {
 		h.fanout = &service.Fanout{Planner: planner, Queue: sqs.NewWorkQueue(client, url), Sketches: deps.Store}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/nextbest/nextbest/infra/localstack"
@@ -60,11 +61,14 @@ type Env struct {
 	Resources *template.Resources
 	DynamoDB  *dynamodb.Client
 	SQS       *awssqs.Client
+	S3        *s3.Client
 	Store     *dynamo.Store
 	// Functions are keyed by their logical id in template.yaml.
 	Functions map[string]*localstack.Function
 	// SinkPath is the file the local delivery provider appends deliveries to.
 	SinkPath string
+	// Weather stands in for the weather API the context feed asks (see WeatherServer).
+	Weather *WeatherServer
 	// Now is the environment's clock, the one its functions decide and record by.
 	Now  func() time.Time
 	opts Options
@@ -94,6 +98,9 @@ func Up(ctx context.Context, opts Options) (env *Env, err error) {
 		return nil, err
 	}
 	e.SinkPath = filepath.Join(sinkDir, "deliveries.jsonl")
+	if e.Weather, err = startWeatherServer(e.Now); err != nil {
+		return nil, err
+	}
 	if err := e.startFunctions(ctx); err != nil {
 		return nil, err
 	}
@@ -142,7 +149,7 @@ func StartStorage(ctx context.Context, opts Options) (env *Env, err error) {
 		return nil, err
 	}
 	opts.Progress("creating tables and queues from template.yaml")
-	if e.Resources, err = template.Provision(ctx, tpl, template.Target{DynamoDB: e.DynamoDB, SQS: e.SQS, Prefix: opts.Prefix, WithoutTTL: true}); err != nil {
+	if e.Resources, err = template.Provision(ctx, tpl, template.Target{DynamoDB: e.DynamoDB, SQS: e.SQS, S3: e.S3, Prefix: opts.Prefix, WithoutTTL: true}); err != nil {
 		return nil, fmt.Errorf("provision: %w", err)
 	}
 	e.Store = dynamo.New(e.DynamoDB, e.Tables())
@@ -177,7 +184,27 @@ func (e *Env) connect(ctx context.Context) error {
 	}
 	e.DynamoDB = dynamo.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(e.Stack.DynamoDBEndpoint) })
 	e.SQS = awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = aws.String(e.Stack.SQSEndpoint) })
+	e.S3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.BaseEndpoint, o.UsePathStyle = aws.String(e.Stack.S3Endpoint), true
+	})
 	return nil
+}
+
+// ShellEnv is what a shell needs to point the operator commands, curl and the AWS CLI
+// at this environment: the endpoints, dummy credentials, table names, the import
+// bucket, and the environment's clock (so commands date what they write as the
+// functions do).
+func (e *Env) ShellEnv() map[string]string {
+	vars := e.Stack.Env()
+	for name, v := range map[string]string{"CUSTOMERS_TABLE": "CustomersTable", "DECISIONS_TABLE": "DecisionsTable",
+		"MODELS_TABLE": "ModelsTable", "CATALOG_TABLE": "CatalogTable"} {
+		vars[name] = e.Resources.Tables[v]
+	}
+	vars["IMPORT_BUCKET"] = e.Resources.Buckets["ImportBucket"]
+	if e.clock != "" {
+		vars[platform.ClockEnv] = e.clock
+	}
+	return vars
 }
 
 // FunctionDir is the folder of a function's main package under functions/, and of its
@@ -233,6 +260,9 @@ func (e *Env) StartFunction(ctx context.Context, logicalID, name string) (*local
 	fnEnv["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = strconv.Itoa(memory)
 	fnEnv["DELIVERY_PROVIDER"] = "sink"
 	fnEnv["SINK_PATH"] = e.SinkPath
+	if e.Weather != nil {
+		fnEnv["WEATHER_API_URL"] = e.Weather.URL
+	}
 	// Sends go out at once unless a caller asks for best send times: a test or a
 	// demo cannot wait for tomorrow's evening.
 	fnEnv["SEND_TIME"] = "now"
@@ -299,5 +329,8 @@ func (e *Env) Close() {
 	}
 	if e.SinkPath != "" {
 		os.RemoveAll(filepath.Dir(e.SinkPath))
+	}
+	if e.Weather != nil {
+		e.Weather.Close()
 	}
 }

@@ -11,13 +11,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-)
 
-// routes maps the HTTP API's routes to functions, as template.yaml declares them.
-var routes = map[string]string{
-	"POST /v1/decisions": "DecideFunction",
-	"POST /v1/responses": "RecordResponseFunction",
-}
+	"github.com/nextbest/nextbest/infra/template"
+)
 
 // maxFrontDoorBody mirrors API Gateway's payload limit closely enough for local use;
 // the functions enforce their own, smaller limit.
@@ -25,12 +21,26 @@ const maxFrontDoorBody = 10 << 20
 
 // FrontDoor is an http.Handler that turns requests into API Gateway HTTP API
 // (payload 2.0) events, invokes the routed function and writes back its answer.
+// Its routes are template.yaml's HttpApi events, so it serves exactly what API Gateway
+// would.
 func (e *Env) FrontDoor() http.Handler {
+	routes, routesErr := e.Template.HTTPRoutes()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		routeKey := r.Method + " " + r.URL.Path
-		fn, ok := routes[routeKey]
-		if !ok {
-			writeJSONError(w, http.StatusNotFound, "not_found", "no route "+routeKey)
+		if routesErr != nil {
+			writeJSONError(w, http.StatusInternalServerError, "internal", "template routes: "+routesErr.Error())
+			return
+		}
+		var route template.Route
+		var params map[string]string
+		found := false
+		for _, rt := range routes {
+			if params, found = rt.Match(r.Method, r.URL.Path); found {
+				route = rt
+				break
+			}
+		}
+		if !found {
+			writeJSONError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxFrontDoorBody))
@@ -38,8 +48,10 @@ func (e *Env) FrontDoor() http.Handler {
 			writeJSONError(w, http.StatusBadRequest, "invalid", "cannot read body")
 			return
 		}
-		event, _ := json.Marshal(httpEvent(r, routeKey, body, e.Now()))
-		out, err := e.Invoke(r.Context(), fn, event)
+		event := httpEvent(r, route.Key(), body, e.Now())
+		event.PathParameters = params
+		payload, _ := json.Marshal(event)
+		out, err := e.Invoke(r.Context(), route.Function, payload)
 		var fe *FunctionError
 		if errors.As(err, &fe) {
 			// API Gateway answers a function's failure with a bare 500.
@@ -64,17 +76,22 @@ func (e *Env) FrontDoor() http.Handler {
 }
 
 func httpEvent(r *http.Request, routeKey string, body []byte, now time.Time) events.APIGatewayV2HTTPRequest {
+	// The event carries the request's own path; the route key keeps the template's.
 	headers := map[string]string{}
 	for k, v := range r.Header {
 		if len(v) > 0 {
 			headers[http.CanonicalHeaderKey(k)] = v[0]
 		}
 	}
-	return HTTPEvent(routeKey, headers, body, r.UserAgent(), now)
+	event := HTTPEvent(routeKey, headers, body, r.UserAgent(), now)
+	event.RawPath, event.RequestContext.HTTP.Path = r.URL.Path, r.URL.Path
+	return event
 }
 
 // HTTPEvent is the API Gateway HTTP API (payload 2.0) event for a request on routeKey
 // ("POST /v1/decisions"), as API Gateway would deliver it to the routed function.
+// A request on a route with path parameters gets the request's own path: see
+// FrontDoor.
 func HTTPEvent(routeKey string, headers map[string]string, body []byte, userAgent string, now time.Time) events.APIGatewayV2HTTPRequest {
 	method, path, _ := strings.Cut(routeKey, " ")
 	return events.APIGatewayV2HTTPRequest{

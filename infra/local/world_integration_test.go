@@ -114,7 +114,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	// degraded: right in production, but on a loaded test machine a first catalog load
 	// can take longer than the default 150 ms, and these tests check behaviour, not
 	// latency (the budget has tests of its own in shared/service).
-	fnEnv := map[string]string{"MODELS_MAX_AGE": modelsMaxAge.String(), "DYNAMODB_BUDGET": "10s"}
+	fnEnv := map[string]string{"MODELS_MAX_AGE": modelsMaxAge.String(), "FEEDS_MAX_AGE": modelsMaxAge.String(), "DYNAMODB_BUDGET": "10s"}
 	maps.Copy(fnEnv, o.functionEnv)
 	env, err := local.Up(ctx, local.Options{Root: absRoot, BinDir: binDir, Servers: servers,
 		Prefix: fmt.Sprintf("w%03d-", worlds.Add(1)), Start: localtest.Start(t), Seed: 7, FunctionEnv: fnEnv})
@@ -264,12 +264,28 @@ func (w *world) readDeliveries() []service.Delivery {
 // the raw answer.
 func (w *world) post(path string, body any) (int, string) {
 	w.t.Helper()
+	return w.send(http.MethodPost, path, body)
+}
+
+// patch is post with PATCH, the method of profile updates.
+func (w *world) patch(path string, body any) (int, string) {
+	w.t.Helper()
+	return w.send(http.MethodPatch, path, body)
+}
+
+func (w *world) send(method, path string, body any) (int, string) {
+	w.t.Helper()
 	payload, ok := body.(string)
 	if !ok {
 		data, _ := json.Marshal(body)
 		payload = string(data)
 	}
-	resp, err := http.Post(w.frontURL+path, "application/json", strings.NewReader(payload))
+	req, err := http.NewRequest(method, w.frontURL+path, strings.NewReader(payload))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
 	}

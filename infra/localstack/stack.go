@@ -19,12 +19,14 @@ import (
 // any, but clients must agree on one to see the same tables and queue URLs.
 const Region = "us-east-1"
 
-// Stack is a running DynamoDB Local and ElasticMQ pair.
+// Stack is a running DynamoDB Local and ElasticMQ pair, with an S3-compatible server.
 type Stack struct {
 	DynamoDBEndpoint string // http://127.0.0.1:port
 	SQSEndpoint      string // http://127.0.0.1:port
+	S3Endpoint       string // http://127.0.0.1:port
 
 	procs     []*process
+	s3        *s3Server
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -37,7 +39,8 @@ type server struct {
 }
 
 // Start starts DynamoDB Local (in memory) and ElasticMQ on free loopback ports, in
-// parallel, and returns once each has answered a real API call.
+// parallel, and returns once each has answered a real API call; then an S3-compatible
+// server in this process (see s3Server).
 func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	cfg, err := cfg.resolve()
 	if err != nil {
@@ -72,6 +75,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, errors.Join(fmt.Errorf("start stack: %w", err), s.Close())
 	}
+	if s.s3, err = startS3(); err != nil {
+		return nil, errors.Join(fmt.Errorf("start stack: %w", err), s.Close())
+	}
+	s.S3Endpoint = s.s3.endpoint
 	return s, nil
 }
 
@@ -179,15 +186,19 @@ func (s *Stack) Env() map[string]string {
 		"AWS_SECRET_ACCESS_KEY":     "local",
 		"AWS_ENDPOINT_URL_DYNAMODB": s.DynamoDBEndpoint,
 		"AWS_ENDPOINT_URL_SQS":      s.SQSEndpoint,
+		"AWS_ENDPOINT_URL_S3":       s.S3Endpoint,
 	}
 }
 
 // Close stops every server Start launched. It is safe to call more than once.
 func (s *Stack) Close() error {
 	s.closeOnce.Do(func() {
-		errs := make([]error, len(s.procs))
+		errs := make([]error, len(s.procs), len(s.procs)+1)
 		for i, p := range s.procs {
 			errs[i] = p.stop()
+		}
+		if s.s3 != nil {
+			errs = append(errs, s.s3.stop())
 		}
 		s.closeErr = errors.Join(errs...)
 	})

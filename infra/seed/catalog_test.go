@@ -235,3 +235,14 @@ func TestDemoCatalogShape(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedProfilesFitTheDemoSchema checks the generator against the demo
+// catalog's profile schema: the seed writes profiles like any other writer.
+func TestGeneratedProfilesFitTheDemoSchema(t *testing.T) {
+	c := demoCatalog(t)
+	for _, p := range Profiles(2026, 2000, testNow) {
+		if _, err := c.Profile.ValidateAttributes(p.Attributes); err != nil {
+			t.Fatalf("profile %s does not fit the demo schema: %v", p.CustomerID, err)
+		}
+	}
+}

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
@@ -33,10 +35,17 @@ type SQSAPI interface {
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
 
+// S3API is the part of *s3.Client that Provision uses.
+type S3API interface {
+	CreateBucket(ctx context.Context, in *s3.CreateBucketInput, optFns ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
+}
+
 // Target is where Provision creates the template's resources, and how.
 type Target struct {
 	DynamoDB DynamoDBAPI
 	SQS      SQSAPI
+	// S3 may be nil when the template declares no bucket.
+	S3 S3API
 	// Prefix starts every resource's name.
 	Prefix string
 	// WithoutTTL leaves DynamoDB's time to live off. DynamoDB Local deletes expired
@@ -51,15 +60,17 @@ type Resources struct {
 	Tables    map[string]string // table name
 	QueueURLs map[string]string
 	QueueARNs map[string]string
+	Buckets   map[string]string // bucket name
 }
 
 // tableActiveTimeout bounds the wait for a new table to become ACTIVE. Local emulators
 // create tables at once; the bound only keeps a wedged emulator from hanging the caller.
 const tableActiveTimeout = 2 * time.Minute
 
-// Provision creates every table and queue of the template, named prefix+LogicalID (plus
-// ".fifo" for FIFO queues), and returns their physical names, URLs and ARNs. It can be run
-// again on the same endpoints: a table that already exists is kept as it is, and a queue
+// Provision creates every table, queue and bucket of the template, named
+// prefix+LogicalID (plus ".fifo" for FIFO queues, and in lower case for buckets, as S3
+// wants), and returns their physical names, URLs and ARNs. It can be run again on the
+// same endpoints: a table or bucket that already exists is kept as it is, and a queue
 // that already exists gets the template's current attributes.
 func Provision(ctx context.Context, t *Template, c Target) (*Resources, error) {
 	ddb, q, prefix := c.DynamoDB, c.SQS, c.Prefix
@@ -76,7 +87,23 @@ func Provision(ctx context.Context, t *Template, c Target) (*Resources, error) {
 		return nil, fmt.Errorf("provision: %w", err)
 	}
 
-	r := &Resources{Tables: map[string]string{}, QueueURLs: map[string]string{}, QueueARNs: map[string]string{}}
+	buckets, err := t.Buckets()
+	if err != nil {
+		return nil, fmt.Errorf("provision: %w", err)
+	}
+	if len(buckets) > 0 && c.S3 == nil {
+		return nil, fmt.Errorf("provision: the template declares buckets %v but no S3 endpoint was given", buckets)
+	}
+
+	r := &Resources{Tables: map[string]string{}, QueueURLs: map[string]string{}, QueueARNs: map[string]string{}, Buckets: map[string]string{}}
+	for _, id := range buckets {
+		name := strings.ToLower(prefix + id)
+		_, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+		if err != nil && !hasCode(err, "BucketAlreadyOwnedByYou", "BucketAlreadyExists") {
+			return nil, fmt.Errorf("provision bucket %s: %w", name, err)
+		}
+		r.Buckets[id] = name
+	}
 	for _, tb := range tables {
 		name := prefix + tb.LogicalID
 		if c.WithoutTTL {

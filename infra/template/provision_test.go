@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
@@ -103,11 +106,23 @@ func (f *fakeSQS) GetQueueAttributes(_ context.Context, in *sqs.GetQueueAttribut
 	return &sqs.GetQueueAttributesOutput{Attributes: map[string]string{"QueueArn": "arn:aws:sqs:local:000000000000:" + name}}, nil
 }
 
+// fakeS3 creates buckets, refusing a second bucket of the same name as S3 does.
+type fakeS3 struct{ buckets []string }
+
+func (f *fakeS3) CreateBucket(_ context.Context, in *s3.CreateBucketInput, _ ...func(*s3.Options)) (*s3.CreateBucketOutput, error) {
+	name := aws.ToString(in.Bucket)
+	if slices.Contains(f.buckets, name) {
+		return nil, &s3types.BucketAlreadyOwnedByYou{Message: aws.String("Your previous request to create the named bucket succeeded")}
+	}
+	f.buckets = append(f.buckets, name)
+	return &s3.CreateBucketOutput{}, nil
+}
+
 func TestProvisionProjectTemplate(t *testing.T) {
 	ctx := context.Background()
 	tpl := loadProject(t)
-	ddb, q := newFakeDynamoDB(), newFakeSQS()
-	r, err := Provision(ctx, tpl, Target{DynamoDB: ddb, SQS: q, Prefix: "test-"})
+	ddb, q, buckets := newFakeDynamoDB(), newFakeSQS(), &fakeS3{}
+	r, err := Provision(ctx, tpl, Target{DynamoDB: ddb, SQS: q, S3: buckets, Prefix: "test-"})
 	if err != nil {
 		t.Fatalf("Provision: %v", err)
 	}
@@ -169,8 +184,12 @@ func TestProvisionProjectTemplate(t *testing.T) {
 		t.Errorf("created queues %v, want 8", q.created)
 	}
 
+	if want := map[string]string{"ImportBucket": "test-importbucket"}; !reflect.DeepEqual(r.Buckets, want) || len(buckets.buckets) != 1 {
+		t.Errorf("Resources.Buckets = %v after creating %v, want %v (lower case, as S3 wants)", r.Buckets, buckets.buckets, want)
+	}
+
 	// A second run against the same endpoints finds everything in place.
-	again, err := Provision(ctx, tpl, Target{DynamoDB: ddb, SQS: q, Prefix: "test-"})
+	again, err := Provision(ctx, tpl, Target{DynamoDB: ddb, SQS: q, S3: buckets, Prefix: "test-"})
 	if err != nil {
 		t.Fatalf("second Provision: %v", err)
 	}
@@ -253,7 +272,7 @@ func TestProvisionReportsTemplateErrors(t *testing.T) {
 
 func TestProvisionWithoutTTL(t *testing.T) {
 	ddb := newFakeDynamoDB()
-	if _, err := Provision(context.Background(), loadProject(t), Target{DynamoDB: ddb, SQS: newFakeSQS(), Prefix: "l-", WithoutTTL: true}); err != nil {
+	if _, err := Provision(context.Background(), loadProject(t), Target{DynamoDB: ddb, SQS: newFakeSQS(), S3: &fakeS3{}, Prefix: "l-", WithoutTTL: true}); err != nil {
 		t.Fatal(err)
 	}
 	if len(ddb.ttl) != 0 || ddb.ttlUpdates != 0 {

@@ -39,6 +39,10 @@ var (
 		"Tags", "DeletionProtectionEnabled", "ContributorInsightsSpecification", "TableClass")
 	ignoredQueueProperties = set("QueueName", "Tags", "SqsManagedSseEnabled", "KmsMasterKeyId",
 		"KmsDataKeyReusePeriodSeconds")
+	// Buckets keep nothing the local stack needs but their existence: encryption, access
+	// blocks and lifecycle rules only matter in AWS.
+	ignoredBucketProperties = set("BucketName", "BucketEncryption", "PublicAccessBlockConfiguration",
+		"OwnershipControls", "LifecycleConfiguration", "VersioningConfiguration", "Tags")
 	// queueAttributeProperties are the queue properties whose names and values are those
 	// of the SQS queue attributes.
 	queueAttributeProperties = set("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod",
@@ -52,6 +56,24 @@ func set(names ...string) map[string]bool {
 		s[n] = true
 	}
 	return s
+}
+
+// Buckets returns the logical ids of the template's S3 buckets, sorted, after checking
+// that none has a property the local stack would silently lose.
+func (t *Template) Buckets() ([]string, error) {
+	ids := t.ofType("AWS::S3::Bucket")
+	for _, id := range ids {
+		props, err := t.properties(id)
+		if err != nil {
+			return nil, err
+		}
+		for name := range props {
+			if !ignoredBucketProperties[name] {
+				return nil, fmt.Errorf("bucket %s: property %s is not supported by the local stack", id, name)
+			}
+		}
+	}
+	return ids, nil
 }
 
 // Tables returns the template's DynamoDB tables, sorted by logical id.

@@ -2,6 +2,7 @@ package template
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,8 +134,19 @@ func TestProjectTables(t *testing.T) {
 		if !reflect.DeepEqual(tb.Input.KeySchema, wantKeys) {
 			t.Errorf("%s KeySchema = %v, want pk HASH, sk RANGE", tb.LogicalID, tb.Input.KeySchema)
 		}
-		if !reflect.DeepEqual(tb.Input.AttributeDefinitions, wantAttrs) {
-			t.Errorf("%s AttributeDefinitions = %v, want pk S, sk S", tb.LogicalID, tb.Input.AttributeDefinitions)
+		attrs := wantAttrs
+		if tb.LogicalID == "DecisionsTable" {
+			// The byCustomer index finds every item about one customer, for an export
+			// or an erasure.
+			attrs = append(slices.Clone(wantAttrs), types.AttributeDefinition{AttributeName: aws.String("customerId"), AttributeType: types.ScalarAttributeTypeS})
+			gsi := tb.Input.GlobalSecondaryIndexes
+			if len(gsi) != 1 || aws.ToString(gsi[0].IndexName) != "byCustomer" || aws.ToString(gsi[0].KeySchema[0].AttributeName) != "customerId" ||
+				gsi[0].Projection.ProjectionType != types.ProjectionTypeKeysOnly {
+				t.Errorf("DecisionsTable indexes = %+v, want byCustomer on customerId, keys only", gsi)
+			}
+		}
+		if !reflect.DeepEqual(tb.Input.AttributeDefinitions, attrs) {
+			t.Errorf("%s AttributeDefinitions = %v, want %v", tb.LogicalID, tb.Input.AttributeDefinitions, attrs)
 		}
 		if tb.Input.BillingMode != types.BillingModePayPerRequest {
 			t.Errorf("%s BillingMode = %q, want PAY_PER_REQUEST", tb.LogicalID, tb.Input.BillingMode)
@@ -238,7 +250,7 @@ func TestFunctionEnv(t *testing.T) {
 		{"DecideFunction", nil, with(tables, info)},
 		{"RecordResponseFunction", nil, with(tables, info)},
 		{"ScoreBatchFunction", nil, with(tables, info, queues, map[string]string{"SEND_TIME": "best", "FANOUT": "on",
-			"WORK_QUEUE_URL": "http://sqs/q/t-WorkQueue"})},
+			"WORK_QUEUE_URL": "http://sqs/q/t-WorkQueue", "WEATHER_API_URL": "https://api.open-meteo.com"})},
 		{"SendMessageFunction", nil, with(tables, info, queues, map[string]string{"DELIVERY_PROVIDER": "log", "SES_FROM": ""})},
 		{"DecideFunction", map[string]string{"LogLevel": "debug"}, with(tables, map[string]string{"LOG_LEVEL": "debug"})},
 	}

@@ -24,8 +24,10 @@ import (
 type Catalog struct {
 	Name     string    `yaml:"name"`
 	Channels []Channel `yaml:"channels"`
-	Settings Settings  `yaml:"settings"`
-	Issues   []Issue   `yaml:"issues"`
+	// Profile declares the customer attributes the catalog reads, with their types.
+	Profile  *ProfileSchema `yaml:"profile"`
+	Settings Settings       `yaml:"settings"`
+	Issues   []Issue        `yaml:"issues"`
 
 	// Version identifies the published copy the catalog was loaded from; the store
 	// sets it and every decision reports it.
@@ -94,6 +96,10 @@ type Settings struct {
 	// VolumeConstraints bound how many sends of an action or a channel one batch run
 	// makes (see volume.go).
 	VolumeConstraints []VolumeConstraint `yaml:"volumeConstraints"`
+	// Outcomes declare the business outcomes channels report without a decision.
+	Outcomes OutcomeSettings `yaml:"outcomes"`
+	// Feeds add what the engine observes itself, such as the weather, to the context.
+	Feeds Feeds `yaml:"feeds"`
 }
 
 // Suppression is a per-action contact policy. An action is suppressed for a customer
@@ -248,6 +254,7 @@ func (c *Catalog) applyDefaults() {
 	if c.Settings.DefaultTimeZone == "" {
 		c.Settings.DefaultTimeZone = "UTC"
 	}
+	c.Settings.Outcomes.applyDefaults()
 }
 
 // compile checks the whole catalog and prepares the flat list of actions that
@@ -270,6 +277,10 @@ func (c *Catalog) compile() error {
 	}
 	if len(c.channels) == 0 {
 		fail("no channels declared")
+	}
+	if c.Profile != nil {
+		errs = append(errs, c.Profile.compile()...)
+		errs = append(errs, c.checkRetention()...)
 	}
 	if p := c.Settings.Prior; p.Rate <= 0 || p.Rate >= 1 || p.Strength <= 0 {
 		fail("settings.prior: rate must be in (0,1) and strength > 0, got rate %v strength %v", p.Rate, p.Strength)
@@ -430,6 +441,7 @@ func (c *Catalog) compileAction(issue *Issue, group *Group, a *Action) (*compile
 		if err != nil {
 			errs = append(errs, fmt.Errorf("treatment %q: %w", t.ID, err))
 		}
+		errs = append(errs, c.checkPlaceholders(t.ID, tmpl)...)
 		ca.treatments = append(ca.treatments, compiledTreatment{Treatment: t, content: tmpl})
 	}
 	return ca, errors.Join(errs...)

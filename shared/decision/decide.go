@@ -39,6 +39,8 @@ type Decision struct {
 	// features are the predictor values the models saw, logged with the decision so
 	// that a later response teaches the models what this customer looked like then.
 	features []adaptive.Value
+	// weights are the context weights whose condition held, which explanations name.
+	weights []*ContextWeight
 }
 
 // Offer is one action chosen for the customer, with the figures that made it win.
@@ -103,6 +105,8 @@ type Input struct {
 	Models     *Models
 	Now        time.Time
 	DecisionID string
+	// Weather serves the weather feed's last observations (see Feeds); nil for none.
+	Weather ContextFeed
 }
 
 // candidate is an action that passed every policy, with its score.
@@ -125,7 +129,7 @@ func (c *Catalog) Decide(in Input) (Decision, error) {
 	if err := c.ValidateRequest(&req); err != nil {
 		return Decision{}, err
 	}
-	return c.decide(&in, &req, newRuleEvaluator(c, &in.Profile, &req, in.Now)), nil
+	return c.decide(&in, &req, newRuleEvaluator(c, &in.Profile, &req, in.Now, in.Weather)), nil
 }
 
 // decide makes the decision for a valid request with an evaluator of its customer.
@@ -178,6 +182,7 @@ var candidatePool = sync.Pool{New: func() any { return new([]candidate) }}
 // action and scores the survivors, appending them to out.
 func (c *Catalog) candidates(out []candidate, d *Decision, req *Request, in *Input, rules *ruleEvaluator) []candidate {
 	weights := c.activeWeights(rules)
+	d.weights = weights
 	d.features = c.features(rules)
 	var rng *rand.Rand
 	if c.Settings.Model.Explore {
@@ -312,7 +317,7 @@ func (c *Catalog) pickBest(d *Decision, candidates []candidate, req *Request, p 
 			}))
 		default:
 			perGroup[ca.group]++
-			offer := c.offer(cand, d.features, p)
+			offer := c.offer(cand, d.features, d.weights, p)
 			basis := "propensity"
 			if cand.ranked != cand.score.Propensity {
 				basis = fmt.Sprintf("explored propensity %.4f (a Thompson draw)", cand.ranked)
@@ -353,7 +358,7 @@ func (c *Catalog) pickRandom(d *Decision, candidates []candidate, req *Request, 
 			continue
 		}
 		perGroup[ca.group]++
-		offer := c.offer(cand, d.features, &in.Profile)
+		offer := c.offer(cand, d.features, d.weights, &in.Profile)
 		offer.Reasons = append(offer.Reasons, "random control group: an eligible action chosen at random, whatever its priority")
 		d.Actions = append(d.Actions, offer)
 	}
@@ -369,7 +374,7 @@ func firstFailingRule(e *ruleEvaluator, rules []compiledRule) (*compiledRule, er
 	return nil, nil
 }
 
-func (c *Catalog) offer(cand *candidate, x []adaptive.Value, p *Profile) Offer {
+func (c *Catalog) offer(cand *candidate, x []adaptive.Value, weights []*ContextWeight, p *Profile) Offer {
 	ca := cand.action
 	return Offer{
 		ActionID:      ca.ID,
@@ -385,8 +390,19 @@ func (c *Catalog) offer(cand *candidate, x []adaptive.Value, p *Profile) Offer {
 		Priority:      cand.priority,
 		TopPredictors: contributions(cand.model, x),
 		score:         cand.score.Contribution,
-		Reasons:       []string{rulesReason(len(ca.rules)), propensityReason(cand.score, ca.prior)},
+		Reasons:       append([]string{rulesReason(len(ca.rules)), propensityReason(cand.score, ca.prior)}, weightReasons(weights, ca)...),
 	}
+}
+
+// weightReasons say which context weights moved the action's priority, and why.
+func weightReasons(weights []*ContextWeight, ca *compiledAction) []string {
+	var out []string
+	for _, w := range weights {
+		if w.selects(ca) {
+			out = append(out, fmt.Sprintf("context weight ×%g because %s holds", w.Weight, w.When))
+		}
+	}
+	return out
 }
 
 func rulesReason(n int) string {

@@ -41,3 +41,12 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // Std returns the standard library form.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// String writes whole days as "7d", as catalogs do, and anything else as Go does.
+func (d Duration) String() string {
+	day := 24 * time.Hour
+	if d > 0 && time.Duration(d)%day == 0 {
+		return strconv.Itoa(int(time.Duration(d)/day)) + "d"
+	}
+	return time.Duration(d).String()
+}

@@ -3,6 +3,7 @@ package decision
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -73,10 +74,13 @@ func (c *Catalog) compileModelSettings() []error {
 		default:
 			errs = append(errs, fmt.Errorf("%s: kind must be symbolic or numeric", where))
 		}
-		program, perChannel, err := c.compileExpr(p.Source, false)
+		program, perChannel, out, err := c.compileExpr(p.Source, false)
 		c.predictorsPerChannel = c.predictorsPerChannel || perChannel
-		if err != nil {
+		switch {
+		case err != nil:
 			errs = append(errs, fmt.Errorf("%s: source %q: %w", where, p.Source, err))
+		case kind == adaptive.Numeric && out != nil && !isNumericType(out):
+			errs = append(errs, fmt.Errorf("%s: source %q is %s, but a numeric predictor needs a number", where, p.Source, typeWord(out)))
 		}
 		p.program = program
 		base.Predictors = append(base.Predictors, adaptive.Predictor{Name: p.Name, Kind: kind, Bins: p.Bins})
@@ -92,6 +96,35 @@ func (c *Catalog) compileModelSettings() []error {
 	}
 	c.modelConfig = base
 	return errs
+}
+
+// isNumericType tells whether the checker's type for an expression is a number.
+func isNumericType(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	case reflect.Interface:
+		return true // any: only known at run time
+	}
+	return false
+}
+
+// typeWord names a checked type in the catalog's words.
+func typeWord(t reflect.Type) string {
+	switch {
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() == reflect.Bool:
+		return "a bool"
+	case t.Kind() == reflect.Slice:
+		return "a list"
+	case t == reflect.TypeOf(time.Time{}):
+		return "a time"
+	default:
+		return t.String()
+	}
 }
 
 // perChannel reports whether models are kept per channel.

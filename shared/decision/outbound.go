@@ -22,11 +22,12 @@ func (c *Catalog) OutboundChannels() []string {
 // channel where the best action has the highest priority. When nothing is worth
 // sending, it returns the silence that came closest to a send (a customer held out on
 // SMS is reported as held out, even if e-mail lacked consent). decisionID names the
-// resulting decision.
-func (c *Catalog) PlanOutbound(p Profile, models *Models, now time.Time, decisionID string) (Decision, error) {
+// resulting decision; weather, when not nil, adds the customer's weather to the
+// context as a real-time decision would.
+func (c *Catalog) PlanOutbound(p Profile, models *Models, weather ContextFeed, now time.Time, decisionID string) (Decision, error) {
 	var best Decision
 	found := false
-	in := Input{Profile: p, Models: models, Now: now, DecisionID: decisionID}
+	in := Input{Profile: p, Models: models, Now: now, DecisionID: decisionID, Weather: weather}
 	// One evaluator serves every channel: the customer's rules and predictors are
 	// evaluated once, and only those reading channel or placement again per channel.
 	var rules *ruleEvaluator
@@ -36,7 +37,7 @@ func (c *Catalog) PlanOutbound(p Profile, models *Models, now time.Time, decisio
 			return Decision{}, fmt.Errorf("plan outbound for %s on %s: %w", p.CustomerID, channel, err)
 		}
 		if rules == nil {
-			rules = newRuleEvaluator(c, &in.Profile, &req, now)
+			rules = newRuleEvaluator(c, &in.Profile, &req, now, weather)
 		} else {
 			rules.setChannel(c, req.Channel, req.Placement)
 		}

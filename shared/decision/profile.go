@@ -16,6 +16,10 @@ type Profile struct {
 	History []ContactEvent
 }
 
+// ContactHistoryRetention is how long a contact history entry is kept. It exceeds the
+// longest contact-policy window a catalog may reasonably use.
+const ContactHistoryRetention = 90 * 24 * time.Hour
+
 // Event kinds in a contact history.
 const (
 	KindImpression = "impression" // The customer was shown or sent an action.
@@ -29,4 +33,6 @@ type ContactEvent struct {
 	ActionID string    `json:"actionId"`
 	Channel  string    `json:"channel"`
 	Outcome  string    `json:"outcome,omitempty"`
+	// Value is the revenue a response reported, if any.
+	Value *float64 `json:"value,omitempty"`
 }

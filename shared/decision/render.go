@@ -2,6 +2,8 @@ package decision
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -31,7 +33,8 @@ type templatePart struct {
 
 func compileContent(content map[string]string) ([]compiledField, error) {
 	fields := make([]compiledField, 0, len(content))
-	for key, text := range content {
+	for _, key := range slices.Sorted(maps.Keys(content)) { // sorted, so errors come in a stable order
+		text := content[key]
 		parts, err := parseTemplate(text)
 		if err != nil {
 			return nil, fmt.Errorf("content %q: %w", key, err)

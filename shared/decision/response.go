@@ -120,6 +120,9 @@ type Attribution struct {
 	// WithdrawConsent names the outbound channel whose consent an unsubscribe
 	// withdraws, or is empty.
 	WithdrawConsent string
+	// ProfileExpiresAt, when set, is the customer profile's new end of retention: a
+	// response is activity (see ProfileSchema.Retention).
+	ProfileExpiresAt time.Time
 }
 
 // Attribute ties a validated response to the decision it answers. The response must
@@ -143,7 +146,7 @@ func (c *Catalog) Attribute(d LoggedDecision, r Response, models *Models) (Attri
 	}
 	a := Attribution{
 		Model:   c.ModelKey(r.ActionID, r.Channel),
-		Contact: ContactEvent{At: *r.OccurredAt, Kind: KindResponse, ActionID: r.ActionID, Channel: r.Channel, Outcome: r.Outcome},
+		Contact: ContactEvent{At: *r.OccurredAt, Kind: KindResponse, ActionID: r.ActionID, Channel: r.Channel, Outcome: r.Outcome, Value: r.Value},
 	}
 	if r.Outcome == "unsubscribe" && c.channels[r.Channel].Outbound {
 		a.WithdrawConsent = r.Channel

@@ -3,6 +3,7 @@ package decision
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -63,7 +64,7 @@ func (c *Catalog) compileRules(r Rules) ([]compiledRule, error) {
 		if src == "" {
 			continue
 		}
-		program, perChannel, err := c.compileExpr(src, true)
+		program, perChannel, _, err := c.compileExpr(src, true)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s rule %q: %w", ruleKinds[i], src, err))
 			continue
@@ -84,25 +85,27 @@ func (c *Catalog) compileRules(r Rules) ([]compiledRule, error) {
 // decision's environment therefore also holds each attribute the catalog reads under
 // its flattened name (see newRuleEvaluator). Checking happens before the rewrite, so
 // misspelt top-level names still fail at publish time. It also reports whether the
-// expression reads channel or placement.
-func (c *Catalog) compileExpr(src string, asBool bool) (program *vm.Program, perChannel bool, err error) {
+// expression reads channel or placement, and the type the checker found for its
+// result (nil when it cannot tell, as for a free-form attribute).
+func (c *Catalog) compileExpr(src string, asBool bool) (program *vm.Program, perChannel bool, out reflect.Type, err error) {
 	config := conf.CreateNew()
-	expr.Env(ruleEnvShape)(config)
+	expr.Env(c.ruleEnv())(config)
 	if asBool {
 		expr.AsBool()(config)
 	}
 	config.Check()
 	tree, err := checker.ParseCheck(src, config)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
+	out = tree.Node.Type()
 	f := &flattener{catalog: c}
 	ast.Walk(&tree.Node, f)
 	if err := optimizer.Optimize(&tree.Node, config); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	program, err = compiler.Compile(tree, config)
-	return program, f.perChannel, err
+	return program, f.perChannel, out, err
 }
 
 // flattener rewrites profile.x and context.x into the top-level names "profile.x" and
@@ -160,12 +163,12 @@ const (
 	fails
 )
 
-func newRuleEvaluator(c *Catalog, p *Profile, req *Request, now time.Time) *ruleEvaluator {
+func newRuleEvaluator(c *Catalog, p *Profile, req *Request, now time.Time, weather ContextFeed) *ruleEvaluator {
 	attrs := p.Attributes
 	if attrs == nil {
 		attrs = map[string]any{}
 	}
-	ctx := req.Context
+	ctx := c.withFeeds(req.Context, p, weather, now)
 	if ctx == nil {
 		ctx = map[string]any{}
 	}
@@ -176,9 +179,22 @@ func newRuleEvaluator(c *Catalog, p *Profile, req *Request, now time.Time) *rule
 		if f.root == "context" {
 			source = ctx
 		}
-		env[name] = source[f.key]
+		v := source[f.key]
+		if f.root == "profile" && c.isTimeAttribute(f.key) {
+			v = timeOrNil(v) // profiles store times as text; rules compare time.Time
+		}
+		env[name] = v
 	}
 	return &ruleEvaluator{memo: make([]ruleResult, c.ruleCount), env: env}
+}
+
+// timeOrNil reads a stored time attribute; an unreadable one is missing.
+func timeOrNil(v any) any {
+	t, err := ParseTimeValue(v)
+	if err != nil {
+		return nil
+	}
+	return t
 }
 
 // setChannel moves the evaluator to another channel of the same customer: only the

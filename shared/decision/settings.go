@@ -41,6 +41,8 @@ func (c *Catalog) compileSettings() []error {
 		w.rule.kind = "context weight"
 	}
 	errs = append(errs, c.compileVolume()...)
+	errs = append(errs, s.Outcomes.compile()...)
+	errs = append(errs, c.compileFeeds()...)
 	errs = append(errs, c.compileModelSettings()...)
 	g := s.ControlGroups
 	if g.RandomShare < 0 || g.SilenceShare < 0 || g.RandomShare+g.SilenceShare > 0.5 {

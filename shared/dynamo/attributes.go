@@ -139,6 +139,15 @@ func getNumber(item map[string]types.AttributeValue, name string) float64 {
 	return 0
 }
 
+// optionalNumber reads a number attribute that may be absent.
+func optionalNumber(item map[string]types.AttributeValue, name string) *float64 {
+	if _, ok := item[name].(*types.AttributeValueMemberN); !ok {
+		return nil
+	}
+	f := getNumber(item, name)
+	return &f
+}
+
 func getTime(item map[string]types.AttributeValue, name string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, getString(item, name))
 	return t

@@ -15,9 +15,9 @@ import (
 const (
 	profileSortKey = "PROFILE"
 	historyPrefix  = "H#"
-	// HistoryRetention is how long contact history items live. It exceeds the longest
-	// contact-policy window a catalog may reasonably use.
-	HistoryRetention = 90 * 24 * time.Hour
+	// HistoryRetention is how long contact history items live (see
+	// decision.ContactHistoryRetention).
+	HistoryRetention = decision.ContactHistoryRetention
 )
 
 func customerKey(id string) types.AttributeValue { return str("C#" + id) }
@@ -70,6 +70,7 @@ func readContact(item map[string]types.AttributeValue) decision.ContactEvent {
 		ActionID: getString(item, "actionId"),
 		Channel:  getString(item, "channel"),
 		Outcome:  getString(item, "outcome"),
+		Value:    optionalNumber(item, "value"),
 	}
 }
 
@@ -106,6 +107,9 @@ func contactItem(customerID, eventID string, e decision.ContactEvent) map[string
 	}
 	if e.Outcome != "" {
 		item["outcome"] = str(e.Outcome)
+	}
+	if e.Value != nil {
+		item["value"] = number(*e.Value)
 	}
 	return item
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"slices"
 	"strconv"
 	"time"
 
@@ -70,17 +69,22 @@ func (s *Store) GetDecision(ctx context.Context, id string, now time.Time) (deci
 	if out.Item == nil || now.After(expires) {
 		return decision.LoggedDecision{}, decision.Errorf(decision.ENotFound, "decision %s is unknown or older than the attribution window", id)
 	}
+	return readDecision(id, out.Item), nil
+}
+
+// readDecision reads a decision-log item.
+func readDecision(id string, item map[string]types.AttributeValue) decision.LoggedDecision {
 	d := decision.LoggedDecision{
 		DecisionID:   id,
-		CustomerID:   getString(out.Item, "customerId"),
-		Channel:      getString(out.Item, "channel"),
-		DecidedAt:    getTime(out.Item, "decidedAt"),
-		ExpiresAt:    expires,
-		Silence:      getString(out.Item, "silence"),
-		ControlGroup: getString(out.Item, "controlGroup"),
-		Features:     readFeatures(out.Item["features"]),
+		CustomerID:   getString(item, "customerId"),
+		Channel:      getString(item, "channel"),
+		DecidedAt:    getTime(item, "decidedAt"),
+		ExpiresAt:    time.Unix(int64(getNumber(item, "expiresAt")), 0),
+		Silence:      getString(item, "silence"),
+		ControlGroup: getString(item, "controlGroup"),
+		Features:     readFeatures(item["features"]),
 	}
-	if list, ok := out.Item["offers"].(*types.AttributeValueMemberL); ok {
+	if list, ok := item["offers"].(*types.AttributeValueMemberL); ok {
 		for _, av := range list.Value {
 			if m, ok := av.(*types.AttributeValueMemberM); ok {
 				d.Offers = append(d.Offers, decision.LoggedOffer{
@@ -93,18 +97,24 @@ func (s *Store) GetDecision(ctx context.Context, id string, now time.Time) (deci
 			}
 		}
 	}
-	return d, nil
+	return d
 }
 
 // RecordResponse applies a response exactly once. In one transaction it claims the
 // response id (a conditional put that fails if the id was seen), adds the response to
-// its model's counters, appends it to the customer's contact history and, for an
-// unsubscribe, withdraws the channel's consent; so all of it happens or none, and a
-// duplicate changes nothing. It reports whether the response was a duplicate.
+// its model's counters, appends it to the customer's contact history and updates the
+// customer's profile, if there is one (an unsubscribe withdraws the channel's
+// consent; any response moves the profile's expiry); so all of it happens or none,
+// and a duplicate changes nothing. It reports whether the response was a duplicate.
+// The claim carries the customer id, so an erasure finds it, and the response's value.
 func (s *Store) RecordResponse(ctx context.Context, customerID, responseID string, a decision.Attribution, claimUntil time.Time) (duplicate bool, err error) {
 	claim := map[string]types.AttributeValue{
 		"pk": str("R#" + responseID), "sk": str("R"),
-		"expiresAt": unixSeconds(claimUntil),
+		"customerId": str(customerID),
+		"expiresAt":  unixSeconds(claimUntil),
+	}
+	if a.Contact.Value != nil {
+		claim["value"] = number(*a.Contact.Value)
 	}
 	items := []types.TransactWriteItem{
 		{Put: &types.Put{
@@ -117,46 +127,7 @@ func (s *Store) RecordResponse(ctx context.Context, customerID, responseID strin
 	if len(a.Learn) > 0 {
 		items = append(items, types.TransactWriteItem{Update: s.addCounters(a.Model, a.Learn, s.shardFor(responseID))})
 	}
-	consent := -1
-	if a.WithdrawConsent != "" {
-		consent = len(items)
-		items = append(items, types.TransactWriteItem{Update: s.withdrawConsent(customerID, a.WithdrawConsent)})
-	}
-	// Transactions touching the same counter item at the same moment are cancelled
-	// with TransactionConflict; a cancelled transaction changed nothing, so it is
-	// retried whole, and the claim still makes it apply at most once.
-	for attempt := 0; ; attempt++ {
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		reasons := cancellationReasons(err)
-		switch {
-		case err == nil:
-			return false, nil
-		case reasons[0] == "ConditionalCheckFailed":
-			return true, nil
-		case consent >= 0 && consent < len(reasons) && reasons[consent] == "ConditionalCheckFailed":
-			// No stored profile holds consents to withdraw: record the rest.
-			items, consent = slices.Delete(items, consent, consent+1), -1
-		case slices.Contains(reasons, "TransactionConflict") && attempt < 10:
-			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return false, err
-			}
-		default:
-			return false, fmt.Errorf("record response %s: %w", responseID, err)
-		}
-	}
-}
-
-// withdrawConsent turns a customer's consent to a channel off, if the customer has a
-// stored profile.
-func (s *Store) withdrawConsent(customerID, channel string) *types.Update {
-	return &types.Update{
-		TableName:                 &s.tables.Customers,
-		Key:                       map[string]types.AttributeValue{"pk": customerKey(customerID), "sk": str(profileSortKey)},
-		UpdateExpression:          aws.String("SET consents.#ch = :off"),
-		ConditionExpression:       aws.String("attribute_exists(consents)"),
-		ExpressionAttributeNames:  map[string]string{"#ch": channel},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":off": &types.AttributeValueMemberBOOL{Value: false}},
-	}
+	return s.transactOnce(ctx, "record response "+responseID, items, s.touchProfile(customerID, a.WithdrawConsent, a.ProfileExpiresAt))
 }
 
 // cancellationReasons returns, item by item, why a transaction was cancelled ("" for

@@ -95,6 +95,8 @@ type Deps struct {
 	Store   *dynamo.Store
 	Catalog *service.Snapshot[*decision.Catalog]
 	Models  *service.Snapshot[*decision.Models]
+	// Weather caches the weather feed's last stored observations.
+	Weather *service.Snapshot[decision.ContextFeed]
 	// Now is the wall clock, or the local stack's clock (ClockEnv).
 	Now func() time.Time
 	// NewID makes decision ids: random, or a seeded sequence locally (SeedEnv).
@@ -102,7 +104,7 @@ type Deps struct {
 }
 
 // Load reads the table names and the named extra variables from the environment, the
-// optional cache bounds CATALOG_MAX_AGE and MODELS_MAX_AGE, the clock and id settings
+// optional cache bounds CATALOG_MAX_AGE, MODELS_MAX_AGE and FEEDS_MAX_AGE, the clock and id settings
 // honoured against local stand-ins (ClockEnv, SeedEnv), and the AWS configuration.
 // Settings found where they are not honoured are logged as warnings to logger.
 func Load(ctx context.Context, logger *slog.Logger, extraEnv ...string) (*Deps, error) {
@@ -133,6 +135,10 @@ func Load(ctx context.Context, logger *slog.Logger, extraEnv ...string) (*Deps, 
 	if err != nil {
 		return nil, err
 	}
+	feedsAge, err := Duration("FEEDS_MAX_AGE", service.DefaultFeedMaxAge)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := AWSConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -144,6 +150,7 @@ func Load(ctx context.Context, logger *slog.Logger, extraEnv ...string) (*Deps, 
 		Store:   store,
 		Catalog: service.NewCatalogSnapshot(store, catalogAge, now),
 		Models:  service.NewModelsSnapshot(store, modelsAge, now),
+		Weather: service.NewWeatherSnapshot(store, feedsAge, now),
 		Now:     now,
 		NewID:   newID,
 	}, nil

@@ -77,6 +77,8 @@ type Decider struct {
 	Log       DecisionWriter
 	Now       func() time.Time
 	NewID     func() string
+	// Weather caches the weather feed's stored observations; nil decides without it.
+	Weather *Snapshot[decision.ContextFeed]
 	// Budget bounds each DynamoDB call; zero means DefaultBudget.
 	Budget time.Duration
 	// Logger receives the dependency failures a degraded decision hides from callers.
@@ -116,7 +118,14 @@ func (s *Decider) Decide(ctx context.Context, req decision.Request) (decision.De
 		s.warn(ctx, "profile unavailable; deciding from the context alone", err)
 		profile, degraded = decision.Profile{CustomerID: req.CustomerID}, true
 	}
-	d, err := catalog.Decide(decision.Input{Request: req, Profile: profile, Models: models, Now: now, DecisionID: s.NewID()})
+	weather, err := withBudget(ctx, s.budget(), func(ctx context.Context) (decision.ContextFeed, error) {
+		return weatherFor(ctx, catalog, s.Weather)
+	})
+	if err != nil {
+		s.warn(ctx, "weather unavailable; deciding without it", err)
+		weather = nil
+	}
+	d, err := catalog.Decide(decision.Input{Request: req, Profile: profile, Models: models, Now: now, DecisionID: s.NewID(), Weather: weather})
 	if err != nil {
 		return decision.Decision{}, err
 	}

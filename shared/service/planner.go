@@ -65,7 +65,9 @@ type Planner struct {
 	// (decision.Catalog.SendTime): within SQS's 15 minutes by a message delay, later
 	// by the message's SendAt, which send-message honours. False sends at once.
 	BestSendTime bool
-	Now          func() time.Time
+	// Weather caches the weather feed's stored observations; nil plans without it.
+	Weather *Snapshot[decision.ContextFeed]
+	Now     func() time.Time
 	// Segments is how many parallel scan segments one run splits the base into.
 	Segments int
 }
@@ -298,8 +300,12 @@ type source func(fn func(planned) error) error
 // scan plans a segment's customers as it scans them.
 func (p *Planner) scan(ctx context.Context, catalog *decision.Catalog, models *decision.Models, rec RunRecord, seg int) source {
 	return func(fn func(planned) error) error {
+		weather, err := weatherFor(ctx, catalog, p.Weather)
+		if err != nil {
+			return fmt.Errorf("weather: %w", err)
+		}
 		return p.Customers.ScanCustomers(ctx, seg, rec.Segments, rec.StartedAt.Add(-catalog.HistoryWindow()), func(profile decision.Profile) error {
-			d, err := catalog.PlanOutbound(profile, models, rec.StartedAt, DecisionIDOf(rec.RunID, profile.CustomerID))
+			d, err := catalog.PlanOutbound(profile, models, weather, rec.StartedAt, DecisionIDOf(rec.RunID, profile.CustomerID))
 			if err != nil {
 				return err
 			}

@@ -64,6 +64,7 @@ func (r *Recorder) Record(ctx context.Context, resp decision.Response) (Recorded
 	if err != nil {
 		return Recorded{}, err
 	}
+	a.ProfileExpiresAt = expiry(now, catalog.ProfileRetention())
 	// The claim must outlive every chance of a retry: it lives as long as the decision.
 	duplicate, err := r.Responses.RecordResponse(ctx, resp.CustomerID, resp.ResponseID, a, logged.ExpiresAt)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	_ "time/tzdata" // reachability probes outbound channels in every time zone
 
+	"github.com/nextbest/nextbest/infra/cmdflag"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/platform"
@@ -64,7 +65,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	command := args[0]
-	positional, err := parseInterleaved(fs, args[1:])
+	positional, err := cmdflag.ParseInterleaved(fs, args[1:])
 	if err != nil {
 		return 2 // the flag package has printed the problem and the usage
 	}
@@ -139,23 +140,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "nothing was changed; run the command again to see the current difference")
 		}
 		return 1
-	}
-}
-
-// parseInterleaved parses flags placed before, between or after the positional
-// arguments ("publish demo.yaml -yes" as well as "publish -yes demo.yaml").
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
 	}
 }
 

@@ -37,6 +37,7 @@ func (d *demo) run(ctx context.Context) error {
 		fn    func(context.Context) error
 	}{
 		{"Real-time decisions, with their reasons", d.showDecisions},
+		{"The weather changes the next best action", d.showWeather},
 		{"Bad input is refused and changes nothing", d.showBadInput},
 		{"Simulated traffic: decisions, impressions and clicks through the API", d.simulateTraffic},
 		{"The next decision has learned", d.showLearning},

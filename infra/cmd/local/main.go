@@ -13,11 +13,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -76,7 +79,7 @@ func run() error {
 		// functions use the 30-second default.
 		// The batch schedules sends at each customer's best hour, as deployed; those not
 		// due during the demo wait on their queue.
-		FunctionEnv: map[string]string{"MODELS_MAX_AGE": "1s", "LOG_LEVEL": "warn", "SEND_TIME": "best"},
+		FunctionEnv: map[string]string{"MODELS_MAX_AGE": "1s", "FEEDS_MAX_AGE": "1s", "LOG_LEVEL": "warn", "SEND_TIME": "best"},
 		Progress:    progress,
 	})
 	if err != nil {
@@ -87,6 +90,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// No EventBridge here: refresh the weather feed once, as its schedule would.
+	if _, err := env.Invoke(ctx, "ScoreBatchFunction", []byte(`{"feeds": true}`)); err != nil {
+		return fmt.Errorf("refresh the context feeds: %w", err)
+	}
 	listener, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (pass -addr to choose another): %w", s.addr, err)
@@ -95,11 +102,17 @@ func run() error {
 	go server.Serve(listener)
 	defer server.Close()
 	baseURL := "http://" + listener.Addr().String()
-	progress("stack ready in %.1fs; API on %s (POST /v1/decisions, POST /v1/responses)", time.Since(started).Seconds(), baseURL)
+	progress("stack ready in %.1fs; API on %s (POST /v1/decisions, /v1/responses, /v1/outcomes; PATCH /v1/customers/{id})", time.Since(started).Seconds(), baseURL)
 
 	if mode == "up" {
-		fmt.Printf("\nTry:\n  curl -s -X POST %s/v1/decisions -d '{\"customerId\":\"C000042\",\"channel\":\"web\",\"placement\":\"home-hero\",\"explain\":true}'\n\nCtrl-C stops everything.\n", baseURL)
+		envFile := filepath.Join(s.root, ".cache", "up.env")
+		if err := writeShellEnv(envFile, env.ShellEnv(), baseURL); err != nil {
+			return err
+		}
+		fmt.Printf("\nTry:\n  curl -s -X POST %s/v1/decisions -d '{\"customerId\":\"C000042\",\"channel\":\"web\",\"placement\":\"home-hero\",\"explain\":true}'\n", baseURL)
+		fmt.Printf("\nThe operator commands reach this stack from another shell after\n  source %s\n\nCtrl-C stops everything.\n", envFile)
 		<-ctx.Done()
+		os.Remove(envFile)
 		return nil
 	}
 	d := &demo{env: env, catalog: catalog, api: &apiClient{base: baseURL, http: &http.Client{Timeout: 10 * time.Second}}, s: s}
@@ -112,4 +125,15 @@ func run() error {
 
 func progress(format string, args ...any) {
 	fmt.Printf("· "+format+"\n", args...)
+}
+
+// writeShellEnv writes the exports that point a shell at the running stack.
+func writeShellEnv(path string, vars map[string]string, apiURL string) error {
+	var b strings.Builder
+	b.WriteString("# Written by `make up`; `source` it to point the operator commands and curl at the local stack.\n")
+	vars["NEXTBEST_API"] = apiURL
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		fmt.Fprintf(&b, "export %s=%q\n", k, vars[k])
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
 }

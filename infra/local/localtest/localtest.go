@@ -8,11 +8,17 @@ package localtest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/nextbest/nextbest/infra/local"
 	"github.com/nextbest/nextbest/infra/localstack"
@@ -72,4 +78,58 @@ func Start(tb testing.TB) time.Time {
 		tb.Fatal(err)
 	}
 	return at
+}
+
+// ItemsMentioning scans every table of the environment and returns the keys of the
+// items with an attribute (key or value, at any depth) that contains text: the check
+// that an erasure left nothing of a customer behind.
+func ItemsMentioning(tb testing.TB, env *local.Env, text string) []string {
+	tb.Helper()
+	var found []string
+	for _, logical := range slices.Sorted(maps.Keys(env.Resources.Tables)) {
+		table := env.Resources.Tables[logical]
+		pages := dynamodb.NewScanPaginator(env.DynamoDB, &dynamodb.ScanInput{TableName: &table})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(context.Background())
+			if err != nil {
+				tb.Fatalf("scan %s: %v", table, err)
+			}
+			for _, item := range page.Items {
+				for _, v := range item {
+					if mentions(v, text) {
+						found = append(found, fmt.Sprintf("%s %v/%v", logical, describe(item["pk"]), describe(item["sk"])))
+						break
+					}
+				}
+			}
+		}
+	}
+	return found
+}
+
+func mentions(v types.AttributeValue, text string) bool {
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return strings.Contains(x.Value, text)
+	case *types.AttributeValueMemberSS:
+		return slices.ContainsFunc(x.Value, func(s string) bool { return strings.Contains(s, text) })
+	case *types.AttributeValueMemberB:
+		return strings.Contains(string(x.Value), text)
+	case *types.AttributeValueMemberL:
+		return slices.ContainsFunc(x.Value, func(e types.AttributeValue) bool { return mentions(e, text) })
+	case *types.AttributeValueMemberM:
+		for k, e := range x.Value {
+			if strings.Contains(k, text) || mentions(e, text) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func describe(v types.AttributeValue) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return fmt.Sprint(v)
 }
