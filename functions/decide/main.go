@@ -24,15 +24,16 @@ func main() {
 		os.Exit(1)
 	}
 	h := &handler{log: logger, decider: &service.Decider{
-		Catalog:   deps.Catalog,
-		Models:    deps.Models,
-		Weather:   deps.Weather,
-		Customers: deps.Store,
-		Log:       deps.Store,
-		Now:       deps.Now,
-		NewID:     deps.NewID,
-		Budget:    budget,
-		Logger:    logger,
+		Catalog:     deps.Catalog,
+		Models:      deps.Models,
+		Weather:     deps.Weather,
+		Challengers: deps.Challengers,
+		Customers:   deps.Store,
+		Log:         deps.Store,
+		Now:         deps.Now,
+		NewID:       deps.NewID,
+		Budget:      budget,
+		Logger:      logger,
 	}}
 	lambda.Start(h.handle)
 }

@@ -49,6 +49,7 @@ func main() {
 		Runs:         deps.Store,
 		BestSendTime: bestSendTime,
 		Weather:      deps.Weather,
+		Challengers:  deps.Challengers,
 		Now:          deps.Now,
 		Segments:     scanSegments,
 	}

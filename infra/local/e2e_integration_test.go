@@ -133,8 +133,9 @@ func TestOutboundPath(t *testing.T) {
 		t.Errorf("after the run the queues hold %d messages, want the %d planned", n, summary.Planned)
 	}
 	// Every planned send is logged, and so is every held-out customer of the silence
-	// control group, whose outcomes are the baseline for lift.
-	wantLogged := summary.Planned + summary.Silences[decision.SilenceControlGroup]
+	// control group, whose outcomes are the baseline for lift, and every send the volume
+	// caps cut (the engine chose it: its customer counts among the engine's).
+	wantLogged := summary.Planned + summary.Silences[decision.SilenceControlGroup] + summary.Silences[service.SilenceVolumeCap]
 	if got := w.countItems("DecisionsTable", "D#run-20261123T0600Z-"); got != wantLogged {
 		t.Errorf("the run logged %d decisions, want %d", got, wantLogged)
 	}

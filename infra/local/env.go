@@ -52,6 +52,10 @@ type Options struct {
 	// draws and random control-group choices, a sequence drawn from this seed
 	// (platform.SeedEnv), different for each function process.
 	Seed uint64
+	// Senders is how many send-message processes DrainQueues feeds at once, as
+	// Lambda's SQS pollers invoke several instances of the function; 0 or 1 feeds one
+	// batch at a time, in the queue's order.
+	Senders int
 }
 
 // Env is a running local environment.
@@ -69,14 +73,15 @@ type Env struct {
 	SinkPath string
 	// Weather stands in for the weather API the context feed asks (see WeatherServer).
 	Weather *WeatherServer
-	// Now is the environment's clock, the one its functions decide and record by.
-	Now  func() time.Time
-	opts Options
-	// clock is the platform.ClockEnv setting handed to every function ("" for the
-	// wall clock); processes counts the function processes started, to give each
-	// its own id seed.
-	clock     string
+	opts    Options
+	// clock is the environment's clock and the platform.ClockEnv setting handed to
+	// every function ("" for the wall clock); AdvanceClock replaces both.
+	clock atomic.Pointer[stackClock]
+	// processes counts the function processes started, to give each its own id seed.
 	processes atomic.Uint64
+	// senders are the extra send-message processes DrainQueues feeds (Options.Senders),
+	// started on first use.
+	senders []*localstack.Function
 	// ownsServers tells Close to stop the servers.
 	ownsServers bool
 }
@@ -134,12 +139,8 @@ func StartStorage(ctx context.Context, opts Options) (env *Env, err error) {
 		}
 		owns = true
 	}
-	e := &Env{Stack: stack, Template: tpl, Functions: map[string]*localstack.Function{}, opts: opts, ownsServers: owns, Now: time.Now}
-	if !opts.Start.IsZero() {
-		anchor := time.Now()
-		e.clock = platform.FormatClock(opts.Start, anchor)
-		e.Now = platform.ShiftedClock(opts.Start, anchor, time.Now)
-	}
+	e := &Env{Stack: stack, Template: tpl, Functions: map[string]*localstack.Function{}, opts: opts, ownsServers: owns}
+	e.clock.Store(newStackClock(opts.Start))
 	defer func() {
 		if err != nil {
 			e.Close()
@@ -154,6 +155,46 @@ func StartStorage(ctx context.Context, opts Options) (env *Env, err error) {
 	}
 	e.Store = dynamo.New(e.DynamoDB, e.Tables())
 	return e, nil
+}
+
+// stackClock is an environment's clock: the wall clock, or one set to start at an
+// instant, with the setting that hands it to the function processes.
+type stackClock struct {
+	now     func() time.Time
+	setting string
+}
+
+func newStackClock(start time.Time) *stackClock {
+	if start.IsZero() {
+		return &stackClock{now: time.Now}
+	}
+	anchor := time.Now()
+	return &stackClock{now: platform.ShiftedClock(start, anchor, time.Now), setting: platform.FormatClock(start, anchor)}
+}
+
+// Now is the environment's clock, the one its functions decide and record by.
+func (e *Env) Now() time.Time { return e.clock.Load().now() }
+
+// AdvanceClock moves the environment's clock forward, as if the calendar had moved
+// on: every function process restarts with the new clock (a process reads it once, at
+// start), so the next decisions, batch runs and records are dated d later. Only an
+// environment started at an instant (Options.Start) can move; requests must not be in
+// flight meanwhile.
+func (e *Env) AdvanceClock(ctx context.Context, d time.Duration) error {
+	if e.clock.Load().setting == "" {
+		return errors.New("local: the environment runs on the wall clock, which cannot be moved")
+	}
+	e.clock.Store(newStackClock(e.Now().Add(d)))
+	e.closeSenders()
+	for id, fn := range e.Functions {
+		fn.Close()
+		restarted, err := e.StartFunction(ctx, id, id)
+		if err != nil {
+			return fmt.Errorf("restart %s with the new clock: %w", id, err)
+		}
+		e.Functions[id] = restarted
+	}
+	return nil
 }
 
 // StartServers starts DynamoDB Local and the SQS server, for environments to share
@@ -201,8 +242,8 @@ func (e *Env) ShellEnv() map[string]string {
 		vars[name] = e.Resources.Tables[v]
 	}
 	vars["IMPORT_BUCKET"] = e.Resources.Buckets["ImportBucket"]
-	if e.clock != "" {
-		vars[platform.ClockEnv] = e.clock
+	if setting := e.clock.Load().setting; setting != "" {
+		vars[platform.ClockEnv] = setting
 	}
 	return vars
 }
@@ -270,8 +311,8 @@ func (e *Env) StartFunction(ctx context.Context, logicalID, name string) (*local
 	// expect; a run asked for with "fanOut" still goes through the work queue, which
 	// DrainWork plays the event source mapping of.
 	fnEnv["FANOUT"] = "off"
-	if e.clock != "" {
-		fnEnv[platform.ClockEnv] = e.clock
+	if setting := e.clock.Load().setting; setting != "" {
+		fnEnv[platform.ClockEnv] = setting
 	}
 	if process := e.processes.Add(1); e.opts.Seed != 0 {
 		fnEnv[platform.SeedEnv] = strconv.FormatUint(e.opts.Seed*1000003+process, 10)
@@ -305,6 +346,11 @@ func (e *Env) Invoke(ctx context.Context, logicalID string, event []byte) ([]byt
 	if !ok {
 		return nil, fmt.Errorf("no function %s", logicalID)
 	}
+	return e.invokeOn(ctx, logicalID, fn, event)
+}
+
+// invokeOn is Invoke on one process of the function.
+func (e *Env) invokeOn(ctx context.Context, logicalID string, fn *localstack.Function, event []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
 	out, err := fn.Invoke(ctx, event)
@@ -324,6 +370,7 @@ func (e *Env) Close() {
 	for _, fn := range e.Functions {
 		fn.Close()
 	}
+	e.closeSenders()
 	if e.Stack != nil && e.ownsServers {
 		e.Stack.Close()
 	}

@@ -3,13 +3,17 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/nextbest/nextbest/infra/localstack"
 )
 
 // channelQueues are the queues that feed send-message, by channel.
@@ -42,16 +46,56 @@ func (e *Env) DrainQueues(ctx context.Context) (map[string]DrainStats, error) {
 // template.yaml's event source mapping does, until the queue is empty: the items of
 // fanned-out runs, including the second-pass items the first pass enqueues.
 func (e *Env) DrainWork(ctx context.Context) (DrainStats, error) {
-	return e.drain(ctx, "WorkQueue", "ScoreBatchFunction", 1)
+	return e.drain(ctx, "WorkQueue", "ScoreBatchFunction", e.Functions["ScoreBatchFunction"], 1)
 }
 
 func (e *Env) drainQueue(ctx context.Context, queue string) (DrainStats, error) {
-	return e.drain(ctx, queue, "SendMessageFunction", 10)
+	fns, err := e.sendMessageProcesses(ctx)
+	if err != nil {
+		return DrainStats{}, err
+	}
+	var mu sync.Mutex
+	var total DrainStats
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() {
+			s, err := e.drain(ctx, queue, "SendMessageFunction", fn, 10)
+			mu.Lock()
+			defer mu.Unlock()
+			total.Messages += s.Messages
+			total.Failed += s.Failed
+			total.Batches += s.Batches
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	return total, errors.Join(errs...)
+}
+
+// sendMessageProcesses are the send-message processes a drain feeds: the
+// environment's own, and Options.Senders-1 more, started on first use.
+func (e *Env) sendMessageProcesses(ctx context.Context) ([]*localstack.Function, error) {
+	for len(e.senders) < e.opts.Senders-1 {
+		fn, err := e.StartFunction(ctx, "SendMessageFunction", fmt.Sprintf("SendMessageFunction-%d", len(e.senders)+2))
+		if err != nil {
+			return nil, err
+		}
+		e.senders = append(e.senders, fn)
+	}
+	return append([]*localstack.Function{e.Functions["SendMessageFunction"]}, e.senders...), nil
+}
+
+func (e *Env) closeSenders() {
+	for _, fn := range e.senders {
+		fn.Close()
+	}
+	e.senders = nil
 }
 
 // drain receives batches of up to batchSize messages from a queue and hands each
-// batch to the function until the queue has no visible message.
-func (e *Env) drain(ctx context.Context, queue, function string, batchSize int32) (DrainStats, error) {
+// batch to a process of the function until the queue has no visible message.
+func (e *Env) drain(ctx context.Context, queue, function string, fn *localstack.Function, batchSize int32) (DrainStats, error) {
 	var stats DrainStats
 	url, arn := e.Resources.QueueURLs[queue], e.Resources.QueueARNs[queue]
 	for {
@@ -67,7 +111,7 @@ func (e *Env) drain(ctx context.Context, queue, function string, batchSize int32
 		if len(out.Messages) == 0 {
 			return stats, nil
 		}
-		failed, err := e.invokeSQS(ctx, function, out.Messages, arn)
+		failed, err := e.invokeSQS(ctx, function, fn, out.Messages, arn)
 		if err != nil {
 			return stats, err
 		}
@@ -88,9 +132,7 @@ func (e *Env) drain(ctx context.Context, queue, function string, batchSize int32
 	}
 }
 
-// invokeSQS calls a function with an SQS event and returns the ids of the messages it
-// reported as failed. A function error fails the whole batch, as Lambda would.
-func (e *Env) invokeSQS(ctx context.Context, function string, msgs []types.Message, queueARN string) (map[string]bool, error) {
+func (e *Env) invokeSQS(ctx context.Context, function string, fn *localstack.Function, msgs []types.Message, queueARN string) (map[string]bool, error) {
 	event := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
 	for i, m := range msgs {
 		attrs := map[string]string{}
@@ -104,7 +146,7 @@ func (e *Env) invokeSQS(ctx context.Context, function string, msgs []types.Messa
 		}
 	}
 	payload, _ := json.Marshal(event)
-	out, err := e.Invoke(ctx, function, payload)
+	out, err := e.invokeOn(ctx, function, fn, payload)
 	if err != nil {
 		return nil, err
 	}

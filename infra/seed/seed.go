@@ -179,7 +179,10 @@ func profile(seed uint64, i int, now time.Time) decision.Profile {
 			action := pastActions[ch][r.IntN(len(pastActions[ch]))]
 			at := now.Add(-time.Duration(r.Int64N(int64(10 * 24 * time.Hour)))).Truncate(time.Second)
 			history = append(history, decision.ContactEvent{At: at, Kind: decision.KindImpression, ActionID: action, Channel: ch})
-			if u := r.Float64(); u < 0.15 {
+			// The customer responded as the synthetic ground truth says they would, so
+			// the history agrees with what the demo's customers do next.
+			truth := ResponseProbability(&decision.Profile{Attributes: attrs}, action, ch)
+			if u := r.Float64(); u < 0.05+truth {
 				outcome := "click"
 				if u < 0.05 {
 					outcome = "reject"

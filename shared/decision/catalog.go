@@ -45,6 +45,8 @@ type Catalog struct {
 	// flatNames are the profile and context members the rules read, by flattened
 	// name (see compileExpr).
 	flatNames map[string]flatName
+	// challenger decides for the challenger's customers when it replaces settings.
+	challenger *Catalog
 }
 
 // Channel is a way of reaching customers. Outbound channels (email, sms, push) are
@@ -100,6 +102,8 @@ type Settings struct {
 	Outcomes OutcomeSettings `yaml:"outcomes"`
 	// Feeds add what the engine observes itself, such as the weather, to the context.
 	Feeds Feeds `yaml:"feeds"`
+	// Challenger runs another way of deciding beside this one on a share of customers.
+	Challenger *Challenger `yaml:"challenger"`
 }
 
 // Suppression is a per-action contact policy. An action is suppressed for a customer
@@ -232,7 +236,11 @@ func ParseCatalog(name string, data []byte) (*Catalog, error) {
 		return nil, fmt.Errorf("catalog %s: %w", name, err)
 	}
 	c.applyDefaults()
-	if err := c.compile(); err != nil {
+	err := c.compile()
+	if err == nil {
+		err = errors.Join(c.compileChallenger(name, data)...)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("catalog %s: %w", name, err)
 	}
 	return &c, nil
@@ -471,6 +479,15 @@ func (c *Catalog) action(id string) *compiledAction {
 		}
 	}
 	return nil
+}
+
+// PriorOf is an action's prior response rate and its strength.
+func (c *Catalog) PriorOf(actionID string) (Prior, bool) {
+	ca := c.action(actionID)
+	if ca == nil {
+		return c.Settings.Prior, false
+	}
+	return ca.prior, true
 }
 
 // IsSuccess reports whether outcome counts as a positive response for the action.

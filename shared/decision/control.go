@@ -24,6 +24,10 @@ func (c *Catalog) controlGroup(customerID string) string {
 	}
 }
 
+// ControlGroupOf is the control group a customer is held out in ("random", "silence"),
+// or "" for a customer the engine decides for.
+func (c *Catalog) ControlGroupOf(customerID string) string { return c.controlGroup(customerID) }
+
 // unitHash maps a string uniformly onto [0, 1). FNV-1a alone leaves its high bits
 // poorly mixed for short, similar inputs such as sequential customer ids (shares came
 // out 60% too large), so its result goes through splitmix64's finalizer.

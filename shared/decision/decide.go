@@ -26,6 +26,9 @@ type Decision struct {
 	// ControlGroup is "random" or "silence" for customers held out to measure the
 	// engine's lift, and empty otherwise.
 	ControlGroup string `json:"controlGroup,omitempty"`
+	// Arm is "challenger" or "champion" when the catalog runs a challenger and the
+	// customer is in its scope, and empty otherwise (see Challenger).
+	Arm string `json:"arm,omitempty"`
 	// Degraded is true when a dependency failed and the decision was made from what
 	// the function had in memory (see service.Decider).
 	Degraded bool    `json:"degraded,omitempty"`
@@ -41,6 +44,15 @@ type Decision struct {
 	features []adaptive.Value
 	// weights are the context weights whose condition held, which explanations name.
 	weights []*ContextWeight
+	// engine is what the engine's own ranking chose, whatever the customer got: the
+	// offers for most customers, what they would have been for a control group's. Lift
+	// reports compare customers by it, so that the engine's customers and the held-out
+	// ones are picked by the same rule (see LoggedDecision.EngineChoice).
+	engine        []Offer
+	engineChannel string
+	// decidedBy is the catalog that decided (the challenger's, for its customers),
+	// whose predictors the logged features are named by.
+	decidedBy *Catalog
 }
 
 // Offer is one action chosen for the customer, with the figures that made it win.
@@ -107,6 +119,9 @@ type Input struct {
 	DecisionID string
 	// Weather serves the weather feed's last observations (see Feeds); nil for none.
 	Weather ContextFeed
+	// Challenger is the catalog version the challenger decides with, when it is one
+	// (see Challenger.Version); nil otherwise.
+	Challenger *Catalog
 }
 
 // candidate is an action that passed every policy, with its score.
@@ -129,11 +144,24 @@ func (c *Catalog) Decide(in Input) (Decision, error) {
 	if err := c.ValidateRequest(&req); err != nil {
 		return Decision{}, err
 	}
-	return c.decide(&in, &req, newRuleEvaluator(c, &in.Profile, &req, in.Now, in.Weather)), nil
+	rules := newRuleEvaluator(c, &in.Profile, &req, in.Now, in.Weather)
+	chosen, arm := c.route(req.CustomerID, rules, in.Challenger)
+	if chosen != c {
+		if err := chosen.ValidateRequest(&req); err != nil {
+			chosen, arm, req = c, "", in.Request // a version that lacks the channel: the champion answers
+			_ = c.ValidateRequest(&req)
+		} else {
+			rules = newRuleEvaluator(chosen, &in.Profile, &req, in.Now, in.Weather)
+		}
+	}
+	d := chosen.decide(&in, &req, rules, c.controlGroup(req.CustomerID))
+	d.Arm, d.CatalogVersion = arm, c.versionOf(chosen)
+	return d, nil
 }
 
 // decide makes the decision for a valid request with an evaluator of its customer.
-func (c *Catalog) decide(in *Input, req *Request, rules *ruleEvaluator) Decision {
+// The control group is the champion's, whichever catalog decides.
+func (c *Catalog) decide(in *Input, req *Request, rules *ruleEvaluator, controlGroup string) Decision {
 	d := Decision{
 		DecisionID:     in.DecisionID,
 		CustomerID:     req.CustomerID,
@@ -142,8 +170,9 @@ func (c *Catalog) decide(in *Input, req *Request, rules *ruleEvaluator) Decision
 		DecidedAt:      in.Now,
 		CatalogVersion: c.Version,
 		KnownCustomer:  in.Profile.Known,
-		ControlGroup:   c.controlGroup(req.CustomerID),
+		ControlGroup:   controlGroup,
 		Actions:        []Offer{},
+		decidedBy:      c,
 	}
 	if s := c.contactPolicy(&in.Profile, req.Channel, in.Now); s != nil {
 		d.Silence = s
@@ -161,6 +190,16 @@ func (c *Catalog) decide(in *Input, req *Request, rules *ruleEvaluator) Decision
 		d.Silence = &Silence{Reason: SilenceNothingEligible, Detail: "no action passes the engagement and contact policies for this customer and channel"}
 		return d
 	}
+	if d.ControlGroup != "" {
+		// What the engine would have done, before the control group's own answer
+		// (pickRandom reorders the candidates).
+		engine := Decision{Actions: []Offer{}}
+		unexplained := *req
+		unexplained.Explain = false
+		c.pickBest(&engine, candidates, &unexplained, &in.Profile)
+		d.engine = engine.Actions
+	}
+	d.engineChannel = req.Channel
 	switch d.ControlGroup {
 	case ControlSilence:
 		d.Silence = &Silence{Reason: SilenceControlGroup, Detail: "the customer is in the silence control group, which measures the lift of contacting"}
@@ -169,6 +208,7 @@ func (c *Catalog) decide(in *Input, req *Request, rules *ruleEvaluator) Decision
 		c.pickRandom(&d, candidates, req, in)
 	default:
 		c.pickBest(&d, candidates, req, &in.Profile)
+		d.engine = d.Actions
 	}
 	return d
 }

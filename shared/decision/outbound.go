@@ -22,10 +22,30 @@ func (c *Catalog) OutboundChannels() []string {
 // channel where the best action has the highest priority. When nothing is worth
 // sending, it returns the silence that came closest to a send (a customer held out on
 // SMS is reported as held out, even if e-mail lacked consent). decisionID names the
-// resulting decision; weather, when not nil, adds the customer's weather to the
-// context as a real-time decision would.
-func (c *Catalog) PlanOutbound(p Profile, models *Models, weather ContextFeed, now time.Time, decisionID string) (Decision, error) {
-	var best Decision
+// resulting decision. The resources are those of a real-time decision: the models, the
+// weather, and the challenger's catalog version when there is one.
+func (c *Catalog) PlanOutbound(p Profile, r Resources, now time.Time, decisionID string) (Decision, error) {
+	chosen, arm := c, ""
+	if c.Settings.Challenger != nil {
+		// The arm is the customer's, not the channel's: the scope reads no channel here.
+		req := Request{CustomerID: p.CustomerID, Channel: c.OutboundChannels()[0]}
+		chosen, arm = c.route(p.CustomerID, newRuleEvaluator(c, &p, &req, now, r.Weather), r.Challenger)
+	}
+	d, err := chosen.planOutbound(p, r.Models, r.Weather, now, decisionID, c.controlGroup(p.CustomerID))
+	d.Arm, d.CatalogVersion = arm, c.versionOf(chosen)
+	return d, err
+}
+
+// Resources are what decisions read besides their request and profile.
+type Resources struct {
+	Models     *Models
+	Weather    ContextFeed
+	Challenger *Catalog
+}
+
+// planOutbound is PlanOutbound by one catalog, with the champion's control group.
+func (c *Catalog) planOutbound(p Profile, models *Models, weather ContextFeed, now time.Time, decisionID, controlGroup string) (Decision, error) {
+	var best, bestEngine Decision
 	found := false
 	in := Input{Profile: p, Models: models, Now: now, DecisionID: decisionID, Weather: weather}
 	// One evaluator serves every channel: the customer's rules and predictors are
@@ -42,11 +62,29 @@ func (c *Catalog) PlanOutbound(p Profile, models *Models, weather ContextFeed, n
 			rules.setChannel(c, req.Channel, req.Placement)
 		}
 		in.Request = req
-		if d := c.decide(&in, &req, rules); !found || better(d, best) {
-			best, found = d, true
+		d := c.decide(&in, &req, rules, controlGroup)
+		if !found || better(d, best) {
+			best = d
 		}
+		if !found || betterEngine(d, bestEngine) {
+			bestEngine = d
+		}
+		found = true
 	}
+	// A control group's customer gets the control's answer on one channel; the
+	// engine's choice is its best across channels, as for everyone else.
+	best.engine, best.engineChannel = bestEngine.engine, bestEngine.engineChannel
 	return best, nil
+}
+
+// betterEngine reports whether the engine's own choice in a is better than in b.
+func betterEngine(a, b Decision) bool {
+	switch {
+	case len(a.engine) > 0 && len(b.engine) > 0:
+		return a.engine[0].Priority > b.engine[0].Priority
+	default:
+		return len(a.engine) > 0
+	}
 }
 
 // silenceRank orders silences from the furthest from a send to the closest.

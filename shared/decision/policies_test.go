@@ -257,7 +257,7 @@ func TestPlanOutboundPicksTheBestChannelOrTheClosestSilence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := c.PlanOutbound(tt.p, nil, nil, testNow, "plan-1")
+			d, err := c.PlanOutbound(tt.p, decision.Resources{}, testNow, "plan-1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -306,7 +306,7 @@ issues:
 		t.Fatal(err)
 	}
 	p := decision.Profile{CustomerID: "C1", Known: true, Consents: map[string]bool{"email": true, "sms": true}}
-	d, err := c.PlanOutbound(p, nil, nil, testNow, "plan-1")
+	d, err := c.PlanOutbound(p, decision.Resources{}, testNow, "plan-1")
 	if err != nil {
 		t.Fatal(err)
 	}

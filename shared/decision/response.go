@@ -37,6 +37,20 @@ type LoggedDecision struct {
 	// ControlGroup records the customer's hold-out group, so the outcomes of treated
 	// and held-out customers can be compared.
 	ControlGroup string `json:"controlGroup,omitempty"`
+	// EngineChoice are the actions the engine's ranking chose, whatever the customer
+	// got: what it offered, what it would have offered a control group's customer, or
+	// what the batch's volume caps cut. A lift report compares the customers for whom
+	// it chose something, in every group alike, and cuts them by this choice.
+	EngineChoice []string `json:"engineChoice,omitempty"`
+	// EngineChannel is the channel of the engine's choice: the decision's own, but
+	// for a batch control group's customer, whose answer may be on another channel.
+	EngineChannel string `json:"engineChannel,omitempty"`
+	// CatalogVersion is the catalog version that decided; Arm says whether the
+	// champion or the challenger did (see Challenger); LiveVersion is the live
+	// version, which set the control groups and the arms.
+	CatalogVersion string `json:"catalogVersion,omitempty"`
+	Arm            string `json:"arm,omitempty"`
+	LiveVersion    string `json:"liveVersion,omitempty"`
 }
 
 // LoggedOffer is one offered action as logged.
@@ -47,19 +61,39 @@ type LoggedOffer struct {
 	Priority    float64 `json:"priority"`
 	// Score is the model's raw score for the customer when the offer was made.
 	Score float64 `json:"score"`
+	// ForecastRate is the response rate the batch's forecast gave a planned send, kept
+	// so that a run's forecast can be audited send by send.
+	ForecastRate float64 `json:"forecastRate,omitempty"`
+}
+
+// namer is the catalog whose predictors name the decision's features.
+func (d *Decision) namer(live *Catalog) *Catalog {
+	if d.decidedBy != nil {
+		return d.decidedBy
+	}
+	return live
 }
 
 // Log returns the decision-log entry of d, kept for the catalog's decision retention.
 func (c *Catalog) Log(d Decision) LoggedDecision {
 	l := LoggedDecision{
-		DecisionID:   d.DecisionID,
-		CustomerID:   d.CustomerID,
-		Channel:      d.Channel,
-		DecidedAt:    d.DecidedAt,
-		ExpiresAt:    d.DecidedAt.Add(c.Settings.DecisionRetention.Std()),
-		Offers:       make([]LoggedOffer, len(d.Actions)),
-		ControlGroup: d.ControlGroup,
-		Features:     c.namedFeatures(d.features),
+		DecisionID:     d.DecisionID,
+		CustomerID:     d.CustomerID,
+		Channel:        d.Channel,
+		DecidedAt:      d.DecidedAt,
+		ExpiresAt:      d.DecidedAt.Add(c.Settings.DecisionRetention.Std()),
+		Offers:         make([]LoggedOffer, len(d.Actions)),
+		ControlGroup:   d.ControlGroup,
+		Features:       d.namer(c).namedFeatures(d.features),
+		CatalogVersion: d.CatalogVersion,
+		Arm:            d.Arm,
+		LiveVersion:    c.Version,
+	}
+	for _, o := range d.engine {
+		l.EngineChoice = append(l.EngineChoice, o.ActionID)
+	}
+	if len(l.EngineChoice) > 0 {
+		l.EngineChannel = d.engineChannel
 	}
 	for i, o := range d.Actions {
 		l.Offers[i] = LoggedOffer{ActionID: o.ActionID, TreatmentID: o.TreatmentID, Propensity: o.Propensity, Priority: o.Priority, Score: o.score}

@@ -39,6 +39,9 @@ func decisionItem(d decision.LoggedDecision) map[string]types.AttributeValue {
 			"priority":    number(o.Priority),
 			"score":       number(o.Score),
 		}}
+		if o.ForecastRate > 0 {
+			offers[i].(*types.AttributeValueMemberM).Value["forecastRate"] = number(o.ForecastRate)
+		}
 	}
 	item := decisionKey(d.DecisionID)
 	item["customerId"] = str(d.CustomerID)
@@ -54,6 +57,23 @@ func decisionItem(d decision.LoggedDecision) map[string]types.AttributeValue {
 	}
 	if len(d.Features) > 0 {
 		item["features"] = featuresAttribute(d.Features)
+	}
+	if len(d.EngineChoice) > 0 {
+		choice := make([]types.AttributeValue, len(d.EngineChoice))
+		for i, a := range d.EngineChoice {
+			choice[i] = str(a)
+		}
+		item["engineChoice"] = &types.AttributeValueMemberL{Value: choice}
+		item["engineChannel"] = str(d.EngineChannel)
+	}
+	if d.CatalogVersion != "" {
+		item["catalogVersion"] = str(d.CatalogVersion)
+	}
+	if d.Arm != "" {
+		item["arm"] = str(d.Arm)
+	}
+	if d.LiveVersion != "" {
+		item["liveVersion"] = str(d.LiveVersion)
 	}
 	return item
 }
@@ -75,24 +95,36 @@ func (s *Store) GetDecision(ctx context.Context, id string, now time.Time) (deci
 // readDecision reads a decision-log item.
 func readDecision(id string, item map[string]types.AttributeValue) decision.LoggedDecision {
 	d := decision.LoggedDecision{
-		DecisionID:   id,
-		CustomerID:   getString(item, "customerId"),
-		Channel:      getString(item, "channel"),
-		DecidedAt:    getTime(item, "decidedAt"),
-		ExpiresAt:    time.Unix(int64(getNumber(item, "expiresAt")), 0),
-		Silence:      getString(item, "silence"),
-		ControlGroup: getString(item, "controlGroup"),
-		Features:     readFeatures(item["features"]),
+		DecisionID:     id,
+		CustomerID:     getString(item, "customerId"),
+		Channel:        getString(item, "channel"),
+		DecidedAt:      getTime(item, "decidedAt"),
+		ExpiresAt:      time.Unix(int64(getNumber(item, "expiresAt")), 0),
+		Silence:        getString(item, "silence"),
+		ControlGroup:   getString(item, "controlGroup"),
+		Features:       readFeatures(item["features"]),
+		EngineChannel:  getString(item, "engineChannel"),
+		CatalogVersion: getString(item, "catalogVersion"),
+		Arm:            getString(item, "arm"),
+		LiveVersion:    getString(item, "liveVersion"),
+	}
+	if list, ok := item["engineChoice"].(*types.AttributeValueMemberL); ok {
+		for _, av := range list.Value {
+			if a, ok := av.(*types.AttributeValueMemberS); ok {
+				d.EngineChoice = append(d.EngineChoice, a.Value)
+			}
+		}
 	}
 	if list, ok := item["offers"].(*types.AttributeValueMemberL); ok {
 		for _, av := range list.Value {
 			if m, ok := av.(*types.AttributeValueMemberM); ok {
 				d.Offers = append(d.Offers, decision.LoggedOffer{
-					ActionID:    getString(m.Value, "actionId"),
-					TreatmentID: getString(m.Value, "treatmentId"),
-					Propensity:  getNumber(m.Value, "propensity"),
-					Priority:    getNumber(m.Value, "priority"),
-					Score:       getNumber(m.Value, "score"),
+					ActionID:     getString(m.Value, "actionId"),
+					TreatmentID:  getString(m.Value, "treatmentId"),
+					Propensity:   getNumber(m.Value, "propensity"),
+					Priority:     getNumber(m.Value, "priority"),
+					Score:        getNumber(m.Value, "score"),
+					ForecastRate: getNumber(m.Value, "forecastRate"),
 				})
 			}
 		}

@@ -45,7 +45,7 @@ func TestRunRecordRoundTrip(t *testing.T) {
 	if !got.StartedAt.Equal(now) || got.Segments != 3 || !reflect.DeepEqual(got.Volume, rec.Volume) || got.Summary != nil {
 		t.Errorf("GetRun(rt-1) header = %+v, want %+v", got, rec)
 	}
-	if d := got.Done[2]; len(got.Done) != 1 || d.Planned != 2 || d.Forecast["a"] != seg.Forecast["a"] {
+	if d := got.Done[2]; len(got.Done) != 1 || d.Planned != 2 || !reflect.DeepEqual(d.Forecast["a"], seg.Forecast["a"]) {
 		t.Errorf("GetRun(rt-1).Done = %+v, want segment 2 only", got.Done)
 	}
 	// Completing the run keeps the segments.

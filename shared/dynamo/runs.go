@@ -158,13 +158,14 @@ func getJSON(item map[string]types.AttributeValue, name string, v any) error {
 // share its prefixes: scheduled and demo run ids have a fixed length.
 func (s *Store) RunResponses(ctx context.Context, runID string) (service.RunActuals, error) {
 	decisionPrefix, deliveryPrefix, responsePrefix := "D#"+runID+"-", "R#delivery:"+runID+"-", "R#"+runID+"-"
-	actual := service.RunActuals{Delivered: map[string]int{}, Responses: map[string]map[string]int{}}
+	actual := service.RunActuals{Delivered: map[string]int{}, Responses: map[string]map[string]int{}, Value: map[string]map[string]float64{}}
 	actionOf := map[string]string{} // customer → action sent
 	var delivered []string          // customers
 	pages := dynamodb.NewScanPaginator(s.db, &dynamodb.ScanInput{
-		TableName:            &s.tables.Decisions,
-		FilterExpression:     aws.String("begins_with(pk, :d) OR begins_with(pk, :v) OR begins_with(pk, :r)"),
-		ProjectionExpression: aws.String("pk, offers"),
+		TableName:                &s.tables.Decisions,
+		FilterExpression:         aws.String("begins_with(pk, :d) OR begins_with(pk, :v) OR begins_with(pk, :r)"),
+		ProjectionExpression:     aws.String("pk, offers, #value"),
+		ExpressionAttributeNames: map[string]string{"#value": "value"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":d": str(decisionPrefix), ":v": str(deliveryPrefix), ":r": str(responsePrefix),
 		},
@@ -185,7 +186,7 @@ func (s *Store) RunResponses(ctx context.Context, runID string) (service.RunActu
 			case strings.HasPrefix(pk, deliveryPrefix):
 				delivered = append(delivered, strings.TrimPrefix(pk, deliveryPrefix))
 			default:
-				countResponse(actual.Responses, strings.TrimPrefix(pk, responsePrefix))
+				countResponse(actual, strings.TrimPrefix(pk, responsePrefix), getNumber(item, "value"))
 			}
 		}
 	}
@@ -196,17 +197,20 @@ func (s *Store) RunResponses(ctx context.Context, runID string) (service.RunActu
 }
 
 // countResponse reads "<customer>:<action>:<outcome>", the default response id after
-// the run prefix; customer ids may themselves hold colons, actions and outcomes do not.
-func countResponse(counts map[string]map[string]int, id string) {
+// the run prefix (customer ids may themselves hold colons, actions and outcomes do
+// not), and counts the response and the value it reported.
+func countResponse(actual service.RunActuals, id string, value float64) {
 	parts := strings.Split(id, ":")
 	if len(parts) < 3 {
 		return
 	}
 	action, outcome := parts[len(parts)-2], parts[len(parts)-1]
-	if counts[action] == nil {
-		counts[action] = map[string]int{}
+	if actual.Responses[action] == nil {
+		actual.Responses[action] = map[string]int{}
+		actual.Value[action] = map[string]float64{}
 	}
-	counts[action][outcome]++
+	actual.Responses[action][outcome]++
+	actual.Value[action][outcome] += value
 }
 
 // PutSketch stores a segment's first-pass sketch, kept as long as the run, then adds the segment to the run's

@@ -33,8 +33,9 @@ type Options struct {
 	// always-valid interval. Valid above 0.
 	MDE float64
 	// Tau is the mixing standard deviation of the always-valid interval, in metric units (an
-	// absolute difference of means). 0 means MDE times the control mean of the current look
-	// (see the package documentation); set it before the pilot for the strict guarantee.
+	// absolute difference of means). 0 means MDE times the larger of the two groups' means
+	// in the current look (see the package documentation); set it before the pilot for the
+	// strict guarantee.
 	// Valid above 0.
 	Tau float64
 	// MinPerGroup is the fewest customers a group needs before it is compared. Below 2 it
@@ -216,7 +217,7 @@ func Compare(treatment, control Sample, opts Options) Comparison {
 	c.MDEAbsolute = o.MDE * baselineScale(treatment, control)
 	c.Tau = o.Tau
 	if c.Tau == 0 {
-		c.Tau = c.MDEAbsolute
+		c.Tau = o.MDE * mixingScale(treatment, control)
 	}
 	tau2 := c.Tau * c.Tau
 
@@ -315,6 +316,17 @@ func customers(n int64) string {
 // that is 0 too (a metric centred on 0), the pooled standard deviation, which makes MDE a
 // standardised effect. It is positive for measurable groups, at least one of which has
 // spread.
+// mixingScale is the level the default τ is a share of: the larger of the groups'
+// means, or baselineScale when both are 0. A control group with almost no outcomes
+// (customers held out of every message) would otherwise put τ far below any lift worth
+// reporting, and the always-valid interval, though still valid, would be needlessly wide.
+func mixingScale(t, c Sample) float64 {
+	if m := max(math.Abs(t.Mean()), math.Abs(c.Mean())); m > 0 {
+		return m
+	}
+	return baselineScale(t, c)
+}
+
 func baselineScale(t, c Sample) float64 {
 	if m := math.Abs(c.Mean()); m > 0 {
 		return m

@@ -46,13 +46,15 @@
 //
 // τ is the standard deviation of the normal mixture over true differences, in metric units.
 // At a given V the interval is narrowest when τ²/V = r*, the root of r = 2·ln(1/α) + ln(1+r)
-// (r* ≈ 8.2 for α = 0.05). The default is τ = MDE·|control mean|, the smallest lift the
-// operator cares about in metric units: τ²/V reaches r* close to the sample size a
+// (r* ≈ 8.2 for α = 0.05). The default is τ = MDE·max(|control mean|, |treatment mean|),
+// the smallest lift the operator cares about in metric units (the larger mean, so that a
+// control group with almost no outcomes, held out of every message, does not shrink τ
+// far below any lift worth reporting): τ²/V reaches r* close to the sample size a
 // fixed-horizon test needs to detect that effect (τ²/V = (z(1-α/2)+z(power))² ≈ 7.85), and
 // at the sample size the always-valid interval itself needs (τ²/V ≈ 15) its width is within
 // 1% of its optimum, so the interval is tightest exactly when the pilot is supposed to
-// decide. Strictly, τ must not depend on the data; the default plugs in the control mean of
-// the current look, which settles after a few hundred customers, and the width is flat in τ
+// decide. Strictly, τ must not depend on the data; the default plugs in the means of the
+// current look, which settle after a few hundred customers, and the width is flat in τ
 // near the optimum: in the simulations the interval still covers at all 12 looks in more
 // than 99% of pilots. Set Options.Tau to fix τ in advance (for example from last quarter's
 // rate) for the strict guarantee.

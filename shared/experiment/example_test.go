@@ -35,7 +35,7 @@ func ExampleCompare() {
 
 	// Output:
 	// engine vs random: +0.60 points (+20.0%), significant
-	//   95% interval +0.36 to +0.84 points, always valid +0.19 to +1.01 points
+	//   95% interval +0.36 to +0.84 points, always valid +0.21 to +0.99 points
 	// engine vs silence: +0.10 points (+2.9%), not significant yet: need about 160,000 more customers in the smaller group
 	//   95% interval -0.16 to +0.36 points, always valid -0.33 to +0.53 points
 }

@@ -97,6 +97,8 @@ type Deps struct {
 	Models  *service.Snapshot[*decision.Models]
 	// Weather caches the weather feed's last stored observations.
 	Weather *service.Snapshot[decision.ContextFeed]
+	// Challengers loads the catalog version a challenger decides with.
+	Challengers *service.Challengers
 	// Now is the wall clock, or the local stack's clock (ClockEnv).
 	Now func() time.Time
 	// NewID makes decision ids: random, or a seeded sequence locally (SeedEnv).
@@ -145,13 +147,14 @@ func Load(ctx context.Context, logger *slog.Logger, extraEnv ...string) (*Deps, 
 	}
 	store := dynamo.New(dynamo.NewClient(cfg), dynamo.TablesFromEnv(env))
 	return &Deps{
-		AWS:     cfg,
-		Env:     env,
-		Store:   store,
-		Catalog: service.NewCatalogSnapshot(store, catalogAge, now),
-		Models:  service.NewModelsSnapshot(store, modelsAge, now),
-		Weather: service.NewWeatherSnapshot(store, feedsAge, now),
-		Now:     now,
-		NewID:   newID,
+		AWS:         cfg,
+		Env:         env,
+		Store:       store,
+		Catalog:     service.NewCatalogSnapshot(store, catalogAge, now),
+		Models:      service.NewModelsSnapshot(store, modelsAge, now),
+		Weather:     service.NewWeatherSnapshot(store, feedsAge, now),
+		Challengers: &service.Challengers{Source: store},
+		Now:         now,
+		NewID:       newID,
 	}, nil
 }

@@ -79,6 +79,8 @@ type Decider struct {
 	NewID     func() string
 	// Weather caches the weather feed's stored observations; nil decides without it.
 	Weather *Snapshot[decision.ContextFeed]
+	// Challengers loads a challenger's catalog version; nil when none is run.
+	Challengers *Challengers
 	// Budget bounds each DynamoDB call; zero means DefaultBudget.
 	Budget time.Duration
 	// Logger receives the dependency failures a degraded decision hides from callers.
@@ -125,7 +127,16 @@ func (s *Decider) Decide(ctx context.Context, req decision.Request) (decision.De
 		s.warn(ctx, "weather unavailable; deciding without it", err)
 		weather = nil
 	}
-	d, err := catalog.Decide(decision.Input{Request: req, Profile: profile, Models: models, Now: now, DecisionID: s.NewID(), Weather: weather})
+	challenger, err := withBudget(ctx, s.budget(), func(ctx context.Context) (*decision.Catalog, error) {
+		return s.Challengers.For(ctx, catalog)
+	})
+	if err != nil {
+		// The champion decides, in no arm: the experiment loses a decision, not its validity.
+		s.warn(ctx, "challenger catalog unavailable; the champion decides", err)
+		challenger, degraded = nil, true
+	}
+	d, err := catalog.Decide(decision.Input{Request: req, Profile: profile, Models: models, Now: now, DecisionID: s.NewID(),
+		Weather: weather, Challenger: challenger})
 	if err != nil {
 		return decision.Decision{}, err
 	}

@@ -51,7 +51,7 @@ func BenchmarkPlan(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		p := &profiles[i%len(profiles)]
-		d, err := c.PlanOutbound(*p, models, nil, now, ids[i%len(ids)])
+		d, err := c.PlanOutbound(*p, decision.Resources{Models: models}, now, ids[i%len(ids)])
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -67,7 +67,9 @@ type Planner struct {
 	BestSendTime bool
 	// Weather caches the weather feed's stored observations; nil plans without it.
 	Weather *Snapshot[decision.ContextFeed]
-	Now     func() time.Time
+	// Challengers loads a challenger's catalog version; nil when none is run.
+	Challengers *Challengers
+	Now         func() time.Time
 	// Segments is how many parallel scan segments one run splits the base into.
 	Segments int
 }
@@ -92,13 +94,6 @@ type RunSummary struct {
 	DurationSec float64 `json:"durationSeconds"`
 	// Pending lists the segments still to be planned when a run is incomplete.
 	Pending []int `json:"pendingSegments,omitempty"`
-}
-
-// ActionForecast is the expected result of one action's sends: the sum of their
-// propensities (expected responses) and of propensity × value (expected value).
-type ActionForecast struct {
-	ExpectedResponses float64 `json:"expectedResponses"`
-	ExpectedValue     float64 `json:"expectedValue"`
 }
 
 // flushSize is how many planned sends a segment buffers before writing them, so a
@@ -167,6 +162,7 @@ func (p *Planner) run(ctx context.Context, runID string, dryRun bool, only *int)
 		}
 	}
 
+	forecast := newForecaster(catalog, models)
 	var mu sync.Mutex
 	var failed []int
 	var errs []error
@@ -175,7 +171,7 @@ func (p *Planner) run(ctx context.Context, runID string, dryRun bool, only *int)
 		if held[seg] != nil {
 			source = replay(held[seg])
 		}
-		sum, err := p.runSegment(ctx, catalog, rec, seg, dryRun, source)
+		sum, err := p.runSegment(ctx, catalog, forecast, rec, seg, dryRun, source)
 		if err == nil && record {
 			err = p.Runs.PutRunSegment(ctx, runID, seg, sum)
 		}
@@ -304,12 +300,19 @@ func (p *Planner) scan(ctx context.Context, catalog *decision.Catalog, models *d
 		if err != nil {
 			return fmt.Errorf("weather: %w", err)
 		}
-		return p.Customers.ScanCustomers(ctx, seg, rec.Segments, rec.StartedAt.Add(-catalog.HistoryWindow()), func(profile decision.Profile) error {
-			d, err := catalog.PlanOutbound(profile, models, weather, rec.StartedAt, DecisionIDOf(rec.RunID, profile.CustomerID))
+		challenger, err := p.Challengers.For(ctx, catalog)
+		if err != nil {
+			return err
+		}
+		resources := decision.Resources{Models: models, Weather: weather, Challenger: challenger}
+		now := rec.StartedAt
+		return p.Customers.ScanCustomers(ctx, seg, rec.Segments, now.Add(-catalog.HistoryWindow()), func(profile decision.Profile) error {
+			d, err := catalog.PlanOutbound(profile, resources, now, DecisionIDOf(rec.RunID, profile.CustomerID))
 			if err != nil {
 				return err
 			}
-			return fn(p.plan(catalog, rec.RunID, &profile, d))
+			o := p.plan(catalog, rec.RunID, &profile, d)
+			return fn(o)
 		})
 	}
 }
@@ -397,8 +400,7 @@ func (s *RunSummary) merge(o RunSummary) {
 	}
 	for k, v := range o.Forecast {
 		f := s.Forecast[k]
-		f.ExpectedResponses += v.ExpectedResponses
-		f.ExpectedValue += v.ExpectedValue
+		f.add(v)
 		s.Forecast[k] = f
 	}
 	for k, v := range o.Timing {
@@ -428,7 +430,7 @@ func (s *RunSummary) finishVolume(constraints []decision.VolumeConstraint, plan 
 
 // runSegment sends a segment's outcomes that fit the volume cutoffs: it logs their
 // decisions and enqueues their messages in chunks, unless dryRun.
-func (p *Planner) runSegment(ctx context.Context, catalog *decision.Catalog, rec RunRecord, seg int, dryRun bool, outcomes source) (RunSummary, error) {
+func (p *Planner) runSegment(ctx context.Context, catalog *decision.Catalog, forecast *forecaster, rec RunRecord, seg int, dryRun bool, outcomes source) (RunSummary, error) {
 	sum := newSummary(rec.RunID, dryRun, rec.StartedAt)
 	constraints := catalog.Settings.VolumeConstraints
 	used := map[string]int{} // sends admitted by volume constraint
@@ -466,6 +468,11 @@ func (p *Planner) runSegment(ctx context.Context, catalog *decision.Catalog, rec
 		m := o.msg
 		if ok, _ := rec.Volume.Admit(constraints, seg, used, m.ActionID, m.Channel, o.rank); !ok {
 			sum.Silences[SilenceVolumeCap]++
+			// Logged without its offer: the engine chose, and the caps said no; a lift
+			// report counts the customer among the engine's like any other.
+			cut := *o.log
+			cut.Offers, cut.Silence = nil, SilenceVolumeCap
+			logs = append(logs, cut)
 			return nil
 		}
 		for _, c := range constraints {
@@ -480,9 +487,15 @@ func (p *Planner) runSegment(ctx context.Context, catalog *decision.Catalog, rec
 		sum.ByAction[m.ActionID]++
 		sum.Timing[o.timing]++
 		f := sum.Forecast[m.ActionID]
-		f.ExpectedResponses += o.offer.Propensity
-		f.ExpectedValue += o.offer.Propensity * o.offer.Value
+		rate := forecast.add(&f, o.offer, m.Channel)
 		sum.Forecast[m.ActionID] = f
+		// The send's forecast rate goes with its decision into the contact history,
+		// where later runs read their forecast's track record.
+		for i := range o.log.Offers {
+			if o.log.Offers[i].ActionID == m.ActionID {
+				o.log.Offers[i].ForecastRate = rate
+			}
+		}
 		logs = append(logs, *o.log)
 		outbox[m.Channel] = append(outbox[m.Channel], m)
 		if len(logs) >= flushSize {

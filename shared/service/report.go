@@ -8,10 +8,11 @@ import (
 )
 
 // RunActuals is what happened to a run's sends, as recorded: deliveries by action, and
-// responses by action and outcome.
+// responses and the value they reported by action and outcome.
 type RunActuals struct {
 	Delivered map[string]int
 	Responses map[string]map[string]int
+	Value     map[string]map[string]float64
 }
 
 // RunResponseCounter counts the recorded outcomes of a run's decisions.
@@ -27,15 +28,33 @@ type RunReport struct {
 }
 
 // ActionReport is one action's forecast against what happened. Responses counts the
-// positive outcomes (the catalog's success outcomes); ExpectedResponses assumed every
-// planned send would be delivered, so compare it with Responses × Sends / Delivered
-// when the last-moment check skipped some.
+// positive outcomes (the catalog's success outcomes) and Value the revenue they
+// reported; ExpectedResponses assumed every planned send would be delivered, so
+// compare it with Responses × Sends / Delivered when the last-moment check skipped
+// some. The intervals are 95%; FromPriors is the share of the forecast that rests on
+// the catalog's prior rather than on evidence.
 type ActionReport struct {
-	Sends             int     `json:"sends"`
-	Delivered         int     `json:"delivered"`
-	ExpectedResponses float64 `json:"expectedResponses"`
-	Responses         int     `json:"responses"`
-	ExpectedValue     float64 `json:"expectedValue"`
+	Sends             int        `json:"sends"`
+	Delivered         int        `json:"delivered"`
+	ExpectedResponses float64    `json:"expectedResponses"`
+	ResponsesInterval [2]float64 `json:"responsesInterval95"`
+	Responses         int        `json:"responses"`
+	ExpectedValue     float64    `json:"expectedValue"`
+	ValueInterval     [2]float64 `json:"valueInterval95"`
+	Value             float64    `json:"value"`
+	FromPriors        float64    `json:"fromPriors"`
+}
+
+// Error is how far the forecast was from what happened, relative to what happened.
+func (r ActionReport) Error() (responses, value float64) {
+	return relativeError(r.ExpectedResponses, float64(r.Responses)), relativeError(r.ExpectedValue, r.Value)
+}
+
+func relativeError(forecast, actual float64) float64 {
+	if actual == 0 {
+		return 0
+	}
+	return (forecast - actual) / actual
 }
 
 // Report compares a complete run's forecast with the responses recorded so far.
@@ -59,20 +78,41 @@ func (p *Planner) Report(ctx context.Context, runID string, counter RunResponseC
 		return RunReport{}, err
 	}
 	report := RunReport{RunID: runID, Actions: map[string]ActionReport{}}
+	// Actions' errors are independent: the total's variances are their sums.
+	var responsesVar, valueVar, fromPriors float64
 	for action, sends := range rec.Summary.ByAction {
 		f := rec.Summary.Forecast[action]
 		r := ActionReport{Sends: sends, Delivered: actual.Delivered[action], ExpectedResponses: f.ExpectedResponses, ExpectedValue: f.ExpectedValue}
+		r.ResponsesInterval, r.ValueInterval = f.ResponsesInterval(), f.ValueInterval()
+		r.FromPriors = share(f.FromPriors, f.ExpectedResponses)
 		for outcome, n := range actual.Responses[action] {
 			if catalog.IsSuccess(action, outcome) {
 				r.Responses += n
+				r.Value += actual.Value[action][outcome]
 			}
 		}
 		report.Actions[action] = r
 		report.Total.Sends += r.Sends
 		report.Total.Delivered += r.Delivered
-		report.Total.ExpectedResponses += r.ExpectedResponses
 		report.Total.Responses += r.Responses
-		report.Total.ExpectedValue += r.ExpectedValue
+		report.Total.Value += r.Value
+		report.Total.ExpectedResponses += f.ExpectedResponses
+		report.Total.ExpectedValue += f.ExpectedValue
+		v := f.responsesVariance()
+		responsesVar += v
+		valueVar += f.Value * f.Value * v
+		fromPriors += f.FromPriors
 	}
+	t := &report.Total
+	t.ResponsesInterval = interval95(t.ExpectedResponses, responsesVar)
+	t.ValueInterval = interval95(t.ExpectedValue, valueVar)
+	t.FromPriors = share(fromPriors, t.ExpectedResponses)
 	return report, nil
+}
+
+func share(part, whole float64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return part / whole
 }

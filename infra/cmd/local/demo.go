@@ -2,17 +2,14 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nextbest/nextbest/infra/local"
@@ -41,9 +38,7 @@ func (d *demo) run(ctx context.Context) error {
 		{"Bad input is refused and changes nothing", d.showBadInput},
 		{"Simulated traffic: decisions, impressions and clicks through the API", d.simulateTraffic},
 		{"The next decision has learned", d.showLearning},
-		{"Outbound batch: one plan per customer, within contact and volume limits", d.runBatch},
-		{"Delivery: send-message drains the channel queues", d.deliver},
-		{"Responses to the batch: forecast against actual", d.reportBatch},
+		{"Four weeks of outbound: each Monday the batch plans, send-message delivers, customers convert and buy; forecast against actual", d.runWeeks},
 	}
 	for i, st := range steps {
 		fmt.Printf("\n== %d. %s\n", i+1, st.title)
@@ -228,57 +223,6 @@ func (d *demo) invokeBatch(ctx context.Context, request string, out any) error {
 	return nil
 }
 
-func (d *demo) runBatch(ctx context.Context) error {
-	d.runID = "demo-" + d.env.Now().UTC().Format("20060102T150405Z")
-	var dry service.RunSummary
-	if err := d.invokeBatch(ctx, fmt.Sprintf(`{"runId":%q,"dryRun":true}`, d.runID+"-dry"), &dry); err != nil {
-		return err
-	}
-	fmt.Printf("  dry run: %d sends planned over %d customers in %.1fs, nothing enqueued\n", dry.Planned, dry.Scanned, dry.DurationSec)
-	var sum service.RunSummary
-	if err := d.invokeBatch(ctx, fmt.Sprintf(`{"runId":%q}`, d.runID), &sum); err != nil {
-		return err
-	}
-	fmt.Printf("  run %s: %d customers scanned, %d sends planned and enqueued in %.1fs (%.0f customers/s; every plan is made before any send, so volume caps go to the best)\n",
-		sum.RunID, sum.Scanned, sum.Planned, sum.DurationSec, float64(sum.Scanned)/sum.DurationSec)
-	fmt.Printf("  sends by channel: %s\n", formatCounts(sum.ByChannel))
-	fmt.Printf("  sends by timing: %s (best send time from each customer's past responses: an SQS delay up to 15 min, else held until due)\n", formatCounts(sum.Timing))
-	fmt.Printf("  silence by reason: %s\n", formatCounts(sum.Silences))
-	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  volume constraint\tmax\tmin\twanted\tsent\t")
-	names := slices.Sorted(maps.Keys(sum.Volume))
-	for _, name := range names {
-		u := sum.Volume[name]
-		note := ""
-		if u.BelowMin {
-			note = "  below its minimum"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d%s\t\n", name, bound(u.Max), bound(u.Min), u.Candidates, u.Sent, note)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Println()
-	tw = tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  plan: action\tsends\texpected responses\texpected value €\t")
-	ids := slices.SortedFunc(maps.Keys(sum.ByAction), func(a, b string) int {
-		return cmp.Compare(sum.Forecast[b].ExpectedValue, sum.Forecast[a].ExpectedValue)
-	})
-	for _, id := range ids[:min(8, len(ids))] {
-		f := sum.Forecast[id]
-		fmt.Fprintf(tw, "  %s\t%d\t%.1f\t%.0f\t\n", id, sum.ByAction[id], f.ExpectedResponses, f.ExpectedValue)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	var again service.RunSummary
-	if err := d.invokeBatch(ctx, fmt.Sprintf(`{"runId":%q}`, d.runID), &again); err != nil {
-		return err
-	}
-	fmt.Printf("  the same run id again: %d sends, queues unchanged (every segment is recorded as done)\n", again.Planned)
-	return nil
-}
-
 func bound(n int) string {
 	if n == 0 {
 		return "-"
@@ -310,6 +254,8 @@ func (d *demo) deliver(ctx context.Context) error {
 	}
 	byChannel := map[string]int{}
 	sample := map[string]service.Delivery{}
+	// Parallel senders append in any order: the samples are the first by message id.
+	slices.SortFunc(deliveries, func(a, b service.Delivery) int { return strings.Compare(a.MessageID, b.MessageID) })
 	for _, dl := range deliveries {
 		byChannel[dl.Channel]++
 		if _, ok := sample[dl.Channel]; !ok {
@@ -325,55 +271,6 @@ func (d *demo) deliver(ctx context.Context) error {
 		if dl, ok := sample[ch]; ok {
 			fmt.Printf("  sample %s to %s: %q\n", ch, dl.CustomerID, firstContent(dl.Content))
 		}
-	}
-	return nil
-}
-
-// reportBatch plays the customers' side of the batch: each delivered message is
-// clicked with the synthetic behaviour's true probability, through the API, then
-// score-batch reports the run's forecast against the responses recorded.
-func (d *demo) reportBatch(ctx context.Context) error {
-	deliveries, err := readSink(d.env.SinkPath)
-	if err != nil {
-		return err
-	}
-	profiles := map[string]*decision.Profile{}
-	all := seed.Profiles(d.s.seed, d.s.customers, d.env.Now())
-	for i := range all {
-		profiles[all[i].CustomerID] = &all[i]
-	}
-	rng := rand.New(rand.NewPCG(d.s.seed, 11))
-	var st trafficStats
-	for _, dl := range deliveries {
-		p, ok := profiles[dl.CustomerID]
-		if !ok || !strings.HasPrefix(dl.MessageID, d.runID+"-") || rng.Float64() >= seed.ResponseProbability(p, dl.ActionID, dl.Channel) {
-			continue
-		}
-		dec := decision.Decision{DecisionID: dl.MessageID, CustomerID: dl.CustomerID, Channel: dl.Channel}
-		if err := d.respond(ctx, dec, dl.ActionID, "click", &st); err != nil {
-			return err
-		}
-	}
-	var report service.RunReport
-	if err := d.invokeBatch(ctx, fmt.Sprintf(`{"runId":%q,"report":true}`, d.runID), &report); err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  action\tsends\tdelivered\tforecast responses\tactual responses\t")
-	ids := slices.SortedFunc(maps.Keys(report.Actions), func(a, b string) int {
-		return cmp.Compare(report.Actions[b].Sends, report.Actions[a].Sends)
-	})
-	for _, id := range ids[:min(8, len(ids))] {
-		r := report.Actions[id]
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%.1f\t%d\t\n", id, r.Sends, r.Delivered, r.ExpectedResponses, r.Responses)
-	}
-	r := report.Total
-	fmt.Fprintf(tw, "  all actions\t%d\t%d\t%.1f\t%d\t\n", r.Sends, r.Delivered, r.ExpectedResponses, r.Responses)
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if r.ExpectedResponses > 0 {
-		fmt.Printf("  actual / forecast: %.2f (the forecast is the models' propensity before they learned from this run)\n", float64(r.Responses)/r.ExpectedResponses)
 	}
 	return nil
 }

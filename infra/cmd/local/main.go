@@ -39,6 +39,7 @@ type settings struct {
 	customers int
 	seed      uint64
 	traffic   int
+	weeks     int
 	root      string
 }
 
@@ -53,6 +54,7 @@ func run() error {
 	fs.IntVar(&s.customers, "customers", 10000, "synthetic customers to seed")
 	fs.Uint64Var(&s.seed, "seed", 42, "seed of the customer generator, the simulated responses and the functions' decision ids")
 	fs.IntVar(&s.traffic, "traffic", 1000, "real-time decisions the demo simulates (each may get an impression and a click)")
+	fs.IntVar(&s.weeks, "weeks", 4, "weeks of outbound the demo plays, the clock moving a week each time")
 	fs.StringVar(&s.root, "root", ".", "repository root")
 	fs.Parse(os.Args[2:])
 	root, err := filepath.Abs(s.root)
@@ -81,6 +83,9 @@ func run() error {
 		// due during the demo wait on their queue.
 		FunctionEnv: map[string]string{"MODELS_MAX_AGE": "1s", "FEEDS_MAX_AGE": "1s", "LOG_LEVEL": "warn", "SEND_TIME": "best"},
 		Progress:    progress,
+		// Four send-message processes drain the channel queues at once, as Lambda's
+		// SQS pollers would run several instances.
+		Senders: 4,
 	})
 	if err != nil {
 		return err
