@@ -1,0 +1,436 @@
+package simulate
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/nextbest/nextbest/shared/adaptive"
+	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/offpolicy"
+)
+
+// Options tune a replay.
+type Options struct {
+	// Bootstrap resamples for the intervals (default 1000); Seed seeds them; Level is
+	// their coverage (default 0.95).
+	Bootstrap int
+	Seed      uint64
+	Level     float64
+	// RefreshEvery is how many rows pass between two loads of the models' counters,
+	// as a warm function reloads them every 30 seconds (default 100).
+	RefreshEvery int
+	// Progress, when set, is called as rows are replayed.
+	Progress func(done, total int)
+}
+
+// Result is what a replay measured. Its JSON form is the --json document.
+type Result struct {
+	Dataset string `json:"dataset"`
+	Rows    int    `json:"rows"`
+	// Learned is how many rows the engine learned from before the valuation began;
+	// Valued how many it was valued on.
+	Learned int `json:"learned"`
+	Valued  int `json:"valued"`
+	// Policies are the values per row of the engine's policy, of the logging policy and
+	// of fixed policies, each by estimator, on the outcome and, when the log has one,
+	// on the value.
+	Policies []Policy `json:"policies"`
+	// AUC is the prequential AUC on the valued rows: the logged action's propensity,
+	// scored before the row was learned from, against its outcome.
+	AUC float64 `json:"auc"`
+	// Silence is the share of the valued rows for which the engine chose nothing;
+	// Choices counts its choices by action ("" is nothing).
+	Silence float64        `json:"silenceShare"`
+	Choices map[string]int `json:"choices"`
+}
+
+// Policy is one policy's value with one estimator.
+type Policy struct {
+	Name      string     `json:"name"`
+	Metric    string     `json:"metric"`
+	Estimator string     `json:"estimator"`
+	Value     float64    `json:"value"`
+	CI        [2]float64 `json:"ci"`
+}
+
+// Metrics a policy is valued on.
+const (
+	MetricOutcome = "outcome"
+	MetricValue   = "value"
+)
+
+// Replay replays rows through the catalog's decision and learning code: every row is
+// first scored by every action's model (the logged action's score is the prequential
+// AUC's), then, past the training share, decided by the engine as the catalog says
+// (its choice valued against the log), then learned from as record-response would
+// learn: an impression, and a success when the outcome was positive, for the logged
+// action.
+func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options) (Result, error) {
+	if o.Bootstrap <= 0 {
+		o.Bootstrap = 1000
+	}
+	if o.RefreshEvery <= 0 {
+		o.RefreshEvery = 100
+	}
+	engine, scoring, err := catalogs(name, catalogSource, len(m.Actions()))
+	if err != nil {
+		return Result{}, err
+	}
+	r := &replay{m: m, actions: m.Actions(), engine: engine, scoring: scoring,
+		counters: map[decision.ModelKey]map[adaptive.Key]int64{}, observed: map[int]*mean{}, values: map[int]*mean{}}
+	for _, a := range r.actions {
+		if a == "" {
+			continue
+		}
+		if _, _, _, ok := engine.Action(a); !ok {
+			return Result{}, fmt.Errorf("the mapping's action %q is not in catalog %s", a, name)
+		}
+	}
+	split := int(m.Train * float64(len(rows)))
+	res := Result{Dataset: m.Dataset, Rows: len(rows), Learned: split, Valued: len(rows) - split, Choices: map[string]int{}}
+	var outcomes, values []offpolicy.Round
+	var scores []float64
+	var labels []bool
+	var logged []float64
+	for i, row := range rows {
+		if i%o.RefreshEvery == 0 {
+			r.refresh(row.At)
+		}
+		id := fmt.Sprintf("R%08d", i)
+		scored, err := r.score(id, row)
+		if err != nil {
+			return res, fmt.Errorf("row %d: %w", i+1, err)
+		}
+		if i >= split {
+			choice, err := r.choose(id, row, scored)
+			if err != nil {
+				return res, fmt.Errorf("row %d: %w", i+1, err)
+			}
+			res.Choices[r.actions[choice]]++
+			outcome, value := r.rounds(row, scored, choice)
+			outcomes, values = append(outcomes, outcome), append(values, value)
+			logged = append(logged, outcome.Reward)
+			if p, ok := propensityOf(scored, r.actions[row.Logged]); ok {
+				scores, labels = append(scores, p), append(labels, row.Outcome)
+			}
+		}
+		if err := r.learn(id, row, scored); err != nil {
+			return res, fmt.Errorf("row %d: %w", i+1, err)
+		}
+		if o.Progress != nil && (i%1000 == 999 || i == len(rows)-1) {
+			o.Progress(i+1, len(rows))
+		}
+	}
+	if res.Valued == 0 {
+		return res, fmt.Errorf("no rows left to value after the training share %.2f", m.Train)
+	}
+	res.Silence = float64(res.Choices[""]) / float64(res.Valued)
+	res.AUC = auc(scores, labels)
+	eo := offpolicy.Options{Bootstrap: o.Bootstrap, Seed: o.Seed, Level: o.Level}
+	if res.Policies, err = r.policies(MetricOutcome, outcomes, logged, eo); err != nil {
+		return res, err
+	}
+	if m.Value != "" {
+		var spent []float64
+		for _, v := range values {
+			spent = append(spent, v.Reward)
+		}
+		more, err := r.policies(MetricValue, values, spent, eo)
+		if err != nil {
+			return res, err
+		}
+		res.Policies = append(res.Policies, more...)
+	}
+	return res, nil
+}
+
+// catalogs returns the catalog to value and its scoring twin: the same actions, rules
+// and models, with no silence threshold, no exploration and room for every action in
+// every group, so that one decision scores every eligible action. Control groups and challengers are
+// measurement, not policy: both leave them out.
+func catalogs(name string, source []byte, actions int) (engine, scoring *decision.Catalog, err error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(source, &doc); err != nil {
+		return nil, nil, fmt.Errorf("catalog %s: %w", name, err)
+	}
+	settings, _ := doc["settings"].(map[string]any)
+	if settings == nil {
+		settings = map[string]any{}
+		doc["settings"] = settings
+	}
+	delete(settings, "controlGroups")
+	delete(settings, "challenger")
+	parse := func(label string) (*decision.Catalog, error) {
+		out, err := yaml.Marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		return decision.ParseCatalog(label, out)
+	}
+	if engine, err = parse(name); err != nil {
+		return nil, nil, err
+	}
+	settings["silenceThreshold"] = 0
+	settings["maxLimit"] = max(actions, 1)
+	issues, _ := doc["issues"].([]any)
+	for _, issue := range issues {
+		groups, _ := issue.(map[string]any)["groups"].([]any)
+		for _, g := range groups {
+			if group, ok := g.(map[string]any); ok {
+				group["maxActions"] = max(actions, 1)
+			}
+		}
+	}
+	if model, ok := settings["model"].(map[string]any); ok {
+		model["explore"] = false
+	}
+	if scoring, err = parse(name + " (scoring)"); err != nil {
+		return nil, nil, err
+	}
+	return engine, scoring, nil
+}
+
+type replay struct {
+	m               Mapping
+	actions         []string
+	engine, scoring *decision.Catalog
+	// counters are the models' impressions and successes, as the Models table keeps
+	// them; models is their last load.
+	counters map[decision.ModelKey]map[adaptive.Key]int64
+	models   *decision.Models
+	// observed and values are the running means of each logged action's outcome and
+	// value: the reward model of the doubly robust estimator where the engine has no
+	// score (nothing, or an action its rules exclude).
+	observed, values map[int]*mean
+}
+
+type mean struct{ n, sum float64 }
+
+func (m *mean) add(x float64) { m.n++; m.sum += x }
+func (m *mean) value() float64 {
+	if m == nil || m.n == 0 {
+		return 0
+	}
+	return m.sum / m.n
+}
+
+// refresh loads the models from the counters, as a warm function does.
+func (r *replay) refresh(at time.Time) {
+	states := make(map[decision.ModelKey]*adaptive.State, len(r.counters))
+	for k, c := range r.counters {
+		states[k] = adaptive.StateFromImpressions(maps.Clone(c))
+	}
+	r.models = decision.NewModels(states, at)
+}
+
+func (r *replay) input(id string, row Row, c *decision.Catalog, limit int) decision.Input {
+	return decision.Input{
+		Request:    decision.Request{CustomerID: id, Channel: r.m.Channel, Limit: limit},
+		Profile:    decision.Profile{CustomerID: id, Known: true, Attributes: row.Attributes, Consents: map[string]bool{r.m.Channel: true}},
+		Models:     r.models,
+		Now:        row.At,
+		DecisionID: id,
+	}
+}
+
+func (r *replay) score(id string, row Row) (decision.Decision, error) {
+	return r.scoring.Decide(r.input(id, row, r.scoring, len(r.actions)))
+}
+
+// choose is the engine's decision for the row, as an index into the actions. A silent
+// engine chooses nothing; on a log without "nothing" (every row got some action), its
+// best-scored action stands in for silence.
+func (r *replay) choose(id string, row Row, scored decision.Decision) (int, error) {
+	d, err := r.engine.Decide(r.input(id, row, r.engine, 1))
+	if err != nil {
+		return 0, err
+	}
+	if len(d.Actions) > 0 {
+		if i := slices.Index(r.actions, d.Actions[0].ActionID); i >= 0 {
+			return i, nil
+		}
+		return 0, fmt.Errorf("the engine chose %q, which the log never took", d.Actions[0].ActionID)
+	}
+	if i := slices.Index(r.actions, ""); i >= 0 {
+		return i, nil
+	}
+	for _, o := range scored.Actions {
+		if i := slices.Index(r.actions, o.ActionID); i >= 0 {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("the engine found no action for the row and the log has no \"nothing\"")
+}
+
+// rounds are the row's off-policy rounds on the outcome and on the value, for an
+// evaluated policy that chose choice.
+func (r *replay) rounds(row Row, scored decision.Decision, choice int) (outcome, value offpolicy.Round) {
+	target := make([]float64, len(r.actions))
+	target[choice] = 1
+	predicted, predictedValue := make([]float64, len(r.actions)), make([]float64, len(r.actions))
+	for a, id := range r.actions {
+		predicted[a], predictedValue[a] = r.observed[a].value(), r.values[a].value()
+		if p, ok := propensityOf(scored, id); ok {
+			predicted[a] = p
+			if positive := r.observed[a].value(); positive > 0 {
+				// The engine's propensity times the value a positive outcome brought.
+				predictedValue[a] = p * r.values[a].value() / positive
+			}
+		}
+	}
+	reward := 0.0
+	if row.Outcome {
+		reward = 1
+	}
+	outcome = offpolicy.Round{Logged: row.Logged, Propensity: row.Propensity, Reward: reward, Target: target, Predicted: predicted}
+	value = offpolicy.Round{Logged: row.Logged, Propensity: row.Propensity, Reward: row.Value, Target: target, Predicted: predictedValue}
+	return outcome, value
+}
+
+// learn teaches the logged action's model what followed, through the same Attribute
+// record-response calls: an impression, then a success if the outcome was positive.
+func (r *replay) learn(id string, row Row, scored decision.Decision) error {
+	reward := 0.0
+	if row.Outcome {
+		reward = 1
+	}
+	if r.observed[row.Logged] == nil {
+		r.observed[row.Logged], r.values[row.Logged] = &mean{}, &mean{}
+	}
+	r.observed[row.Logged].add(reward)
+	r.values[row.Logged].add(row.Value)
+	action := r.actions[row.Logged]
+	if _, ok := propensityOf(scored, action); !ok {
+		return nil // nothing was sent, or the rules exclude the action: no model learns
+	}
+	logged := r.scoring.Log(scored)
+	outcomes := []string{decision.KindImpression}
+	if row.Outcome {
+		outcomes = append(outcomes, "convert")
+	}
+	at := row.At
+	for _, outcome := range outcomes {
+		a, err := r.scoring.Attribute(logged, decision.Response{DecisionID: id, CustomerID: id, ActionID: action,
+			Channel: r.m.Channel, Outcome: outcome, OccurredAt: &at}, r.models)
+		if err != nil {
+			return err
+		}
+		if len(a.Learn) == 0 {
+			continue
+		}
+		c := r.counters[a.Model]
+		if c == nil {
+			c = map[adaptive.Key]int64{}
+			r.counters[a.Model] = c
+		}
+		for _, inc := range a.Learn {
+			c[inc.Key] += inc.N
+		}
+	}
+	return nil
+}
+
+// policies values the engine, the logging policy, each fixed action and the uniform
+// random policy on the rounds.
+func (r *replay) policies(metric string, rounds []offpolicy.Round, logged []float64, o offpolicy.Options) ([]Policy, error) {
+	var out []Policy
+	add := func(name string, rounds []offpolicy.Round) error {
+		est, err := offpolicy.Evaluate(rounds, o)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, e := range est {
+			out = append(out, Policy{Name: name, Metric: metric, Estimator: e.Estimator, Value: e.Value, CI: e.CI})
+		}
+		return nil
+	}
+	if err := add("engine", rounds); err != nil {
+		return nil, err
+	}
+	l, err := offpolicy.Mean(logged, o)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, Policy{Name: "logging", Metric: metric, Estimator: l.Estimator, Value: l.Value, CI: l.CI})
+	fixed := func(target []float64) []offpolicy.Round {
+		rs := slices.Clone(rounds)
+		for i := range rs {
+			rs[i].Target = target
+		}
+		return rs
+	}
+	for a, id := range r.actions {
+		target := make([]float64, len(r.actions))
+		target[a] = 1
+		name := "everyone: " + id
+		if id == "" {
+			name = "no one"
+		}
+		if err := add(name, fixed(target)); err != nil {
+			return nil, err
+		}
+	}
+	uniform := make([]float64, len(r.actions))
+	for a := range uniform {
+		uniform[a] = 1 / float64(len(uniform))
+	}
+	if err := add("random", fixed(uniform)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func propensityOf(d decision.Decision, actionID string) (float64, bool) {
+	if actionID == "" {
+		return 0, false
+	}
+	for _, o := range d.Actions {
+		if o.ActionID == actionID {
+			return o.Propensity, true
+		}
+	}
+	return 0, false
+}
+
+// auc is the area under the ROC curve of scores for labels, ties counted half; 0.5
+// when either class is empty.
+func auc(scores []float64, labels []bool) float64 {
+	type pair struct {
+		score float64
+		label bool
+	}
+	ps := make([]pair, len(scores))
+	var pos, neg float64
+	for i := range scores {
+		ps[i] = pair{scores[i], labels[i]}
+		if labels[i] {
+			pos++
+		} else {
+			neg++
+		}
+	}
+	if pos == 0 || neg == 0 {
+		return 0.5
+	}
+	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.score, b.score) })
+	var rankSum float64
+	for i := 0; i < len(ps); {
+		j := i
+		for j < len(ps) && ps[j].score == ps[i].score {
+			j++
+		}
+		rank := float64(i+j+1) / 2 // mean rank of the tie, 1-based
+		for k := i; k < j; k++ {
+			if ps[k].label {
+				rankSum += rank
+			}
+		}
+		i = j
+	}
+	return (rankSum - pos*(pos+1)/2) / (pos * neg)
+}
