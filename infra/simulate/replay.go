@@ -47,6 +47,30 @@ type Result struct {
 	// Choices counts its choices by action ("" is nothing).
 	Silence float64        `json:"silenceShare"`
 	Choices map[string]int `json:"choices"`
+	// Uplift is the uplift (Qini) curve by budget, on a log that has "nothing": the
+	// valued rows ranked by the uplift of their best action, the top share of them
+	// sent it and the rest nothing; what each budget adds over sending nothing.
+	Uplift []UpliftPoint `json:"uplift,omitempty"`
+	// Forecast is, for the half budget, the outcomes per row the engine's models
+	// predict against what the log shows (doubly robust).
+	Forecast *Forecast `json:"forecast,omitempty"`
+}
+
+// UpliftPoint is one budget of the uplift curve: the outcomes per row it adds over
+// sending nothing, with its paired 95% interval, and that as a share of what the best
+// everyone-one-action policy adds (Share; 1 is as much).
+type UpliftPoint struct {
+	Budget      float64    `json:"budget"`
+	Incremental float64    `json:"incremental"`
+	CI          [2]float64 `json:"ci"`
+	Share       float64    `json:"share"`
+}
+
+// Forecast sets the engine's predicted outcomes per row against the log's.
+type Forecast struct {
+	Predicted float64    `json:"predicted"`
+	Actual    float64    `json:"actual"`
+	ActualCI  [2]float64 `json:"actualCi"`
 }
 
 // Policy is one policy's value with one estimator.
@@ -97,6 +121,7 @@ func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options)
 	var scores []float64
 	var labels []bool
 	var logged []float64
+	var ranks []ranking
 	for i, row := range rows {
 		if i%o.RefreshEvery == 0 {
 			r.refresh(row.At)
@@ -118,6 +143,7 @@ func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options)
 			if p, ok := propensityOf(scored, r.actions[row.Logged]); ok {
 				scores, labels = append(scores, p), append(labels, row.Outcome)
 			}
+			ranks = append(ranks, r.rank(scored))
 		}
 		if err := r.learn(id, row, scored); err != nil {
 			return res, fmt.Errorf("row %d: %w", i+1, err)
@@ -146,12 +172,120 @@ func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options)
 		}
 		res.Policies = append(res.Policies, more...)
 	}
+	if slices.Contains(r.actions, "") {
+		if res.Uplift, res.Forecast, err = r.upliftCurve(outcomes, ranks, eo); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 
+// ranking is a valued row's best action by uplift, for the uplift curve: its index,
+// its uplift priority, its propensity and the customer's baseline. ok is false when
+// no action is eligible.
+type ranking struct {
+	best                         int
+	uplift, propensity, baseline float64
+	ok                           bool
+}
+
+func (r *replay) rank(scored decision.Decision) ranking {
+	for _, o := range scored.Actions { // ranked by uplift: the first known one is the best
+		if i := slices.Index(r.actions, o.ActionID); i >= 0 {
+			return ranking{best: i, uplift: o.Priority, propensity: o.Propensity, baseline: o.Baseline, ok: true}
+		}
+	}
+	return ranking{}
+}
+
+// budgets of the uplift curve: shares of the valued rows sent their best action.
+var budgets = []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
+
+// upliftCurve values, for each budget, the policy that sends the top share of the rows
+// (by the uplift of their best action) that action and the rest nothing, against
+// sending nothing; and, for the half budget, the engine's forecast against the log.
+func (r *replay) upliftCurve(rounds []offpolicy.Round, ranks []ranking, o offpolicy.Options) ([]UpliftPoint, *Forecast, error) {
+	nothing := slices.Index(r.actions, "")
+	with := func(target func(i int) int) []offpolicy.Round {
+		rs := slices.Clone(rounds)
+		for i := range rs {
+			t := make([]float64, len(r.actions))
+			t[target(i)] = 1
+			rs[i].Target = t
+		}
+		return rs
+	}
+	noOne := with(func(int) int { return nothing })
+	// The reference: what the best everyone-one-action policy adds.
+	reference := 0.0
+	for a := range r.actions {
+		if a == nothing {
+			continue
+		}
+		d, err := offpolicy.Difference(with(func(int) int { return a }), noOne, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		reference = max(reference, d.Value)
+	}
+	order := make([]int, len(ranks))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if ranks[a].ok != ranks[b].ok {
+			if ranks[a].ok {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(ranks[b].uplift, ranks[a].uplift)
+	})
+	var curve []UpliftPoint
+	var forecast *Forecast
+	for _, budget := range budgets {
+		sent := make([]bool, len(ranks))
+		for _, i := range order[:int(budget*float64(len(order))+0.5)] {
+			sent[i] = ranks[i].ok
+		}
+		policy := with(func(i int) int {
+			if sent[i] {
+				return ranks[i].best
+			}
+			return nothing
+		})
+		d, err := offpolicy.Difference(policy, noOne, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := UpliftPoint{Budget: budget, Incremental: d.Value, CI: d.CI}
+		if reference > 0 {
+			p.Share = d.Value / reference
+		}
+		curve = append(curve, p)
+		if budget == 0.5 {
+			est, err := offpolicy.Evaluate(policy, o)
+			if err != nil {
+				return nil, nil, err
+			}
+			predicted := 0.0
+			for i, rk := range ranks {
+				if sent[i] {
+					predicted += rk.propensity
+				} else {
+					predicted += rk.baseline
+				}
+			}
+			dr := est[slices.IndexFunc(est, func(e offpolicy.Estimate) bool { return e.Estimator == offpolicy.DR })]
+			forecast = &Forecast{Predicted: predicted / float64(len(ranks)), Actual: dr.Value, ActualCI: dr.CI}
+		}
+	}
+	return curve, forecast, nil
+}
+
 // catalogs returns the catalog to value and its scoring twin: the same actions, rules
-// and models, with no silence threshold, no exploration and room for every action in
-// every group, so that one decision scores every eligible action. Control groups and challengers are
+// and models, ranking by uplift with no silence threshold, no exploration and room
+// for every action in every group, so that one decision scores every eligible action. Control groups and challengers are
 // measurement, not policy: both leave them out.
 func catalogs(name string, source []byte, actions int) (engine, scoring *decision.Catalog, err error) {
 	var doc map[string]any
@@ -175,7 +309,11 @@ func catalogs(name string, source []byte, actions int) (engine, scoring *decisio
 	if engine, err = parse(name); err != nil {
 		return nil, nil, err
 	}
-	settings["silenceThreshold"] = 0
+	// By uplift, so that every offer carries the customer's baseline and the actions
+	// come ranked by the difference they make (the uplift curve's order), with no
+	// threshold: every eligible action is scored.
+	settings["silenceThreshold"] = -1e9
+	settings["arbitration"] = decision.ArbitrationUplift
 	settings["maxLimit"] = max(actions, 1)
 	issues, _ := doc["issues"].([]any)
 	for _, issue := range issues {
@@ -305,10 +443,18 @@ func (r *replay) learn(id string, row Row, scored decision.Decision) error {
 	r.observed[row.Logged].add(reward)
 	r.values[row.Logged].add(row.Value)
 	action := r.actions[row.Logged]
-	if _, ok := propensityOf(scored, action); !ok {
-		return nil // nothing was sent, or the rules exclude the action: no model learns
-	}
 	logged := r.scoring.Log(scored)
+	if action == "" {
+		// Nothing was sent: the baseline model learns what the customer did anyway.
+		r.add(r.scoring.ObserveWithout(logged, false, row.At, r.models))
+		if row.Outcome {
+			r.add(r.scoring.ObserveWithout(logged, true, row.At, r.models))
+		}
+		return nil
+	}
+	if _, ok := propensityOf(scored, action); !ok {
+		return nil // the rules exclude the action: no model learns
+	}
 	outcomes := []string{decision.KindImpression}
 	if row.Outcome {
 		outcomes = append(outcomes, "convert")
@@ -320,19 +466,21 @@ func (r *replay) learn(id string, row Row, scored decision.Decision) error {
 		if err != nil {
 			return err
 		}
-		if len(a.Learn) == 0 {
-			continue
-		}
-		c := r.counters[a.Model]
-		if c == nil {
-			c = map[adaptive.Key]int64{}
-			r.counters[a.Model] = c
-		}
-		for _, inc := range a.Learn {
-			c[inc.Key] += inc.N
-		}
+		r.add(a.Model, a.Learn)
 	}
 	return nil
+}
+
+// add adds a model's counters, as the store's atomic ADDs do.
+func (r *replay) add(key decision.ModelKey, delta adaptive.Delta) {
+	c := r.counters[key]
+	if c == nil {
+		c = map[adaptive.Key]int64{}
+		r.counters[key] = c
+	}
+	for _, inc := range delta {
+		c[inc.Key] += inc.N
+	}
 }
 
 // policies values the engine, the logging policy, each fixed action and the uniform

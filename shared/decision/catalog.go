@@ -47,6 +47,8 @@ type Catalog struct {
 	flatNames map[string]flatName
 	// challenger decides for the challenger's customers when it replaces settings.
 	challenger *Catalog
+	// baseline is the model of what customers do without any action (see uplift.go).
+	baseline *compiledAction
 }
 
 // Channel is a way of reaching customers. Outbound channels (email, sms, push) are
@@ -70,6 +72,9 @@ type Settings struct {
 	// SilenceThreshold is the minimum priority an action needs to be offered; below
 	// it, saying nothing is the better answer.
 	SilenceThreshold float64 `yaml:"silenceThreshold"`
+	// Arbitration ranks actions by "propensity" (the default) or by "uplift", the
+	// difference an action makes against doing nothing (see uplift.go).
+	Arbitration string `yaml:"arbitration"`
 	// MaxLimit bounds the number of actions one request may ask for.
 	MaxLimit int `yaml:"maxLimit"`
 	// Prior is the propensity an action starts with before it has evidence.
@@ -366,6 +371,7 @@ func (c *Catalog) compile() error {
 			fail("settings.volumeConstraints[%d]: action %q does not exist", i, v.Action)
 		}
 	}
+	errs = append(errs, c.compileArbitration()...)
 	return errors.Join(errs...)
 }
 

@@ -68,6 +68,10 @@ type Offer struct {
 	Lever         float64           `json:"lever"`
 	ContextWeight float64           `json:"contextWeight"`
 	Priority      float64           `json:"priority"`
+	// Baseline is, when the catalog ranks by uplift, the customer's chance of the
+	// same outcome without any action; Priority is then (propensity − baseline) ×
+	// context weight × value × lever.
+	Baseline float64 `json:"baseline,omitempty"`
 	// TopPredictors are the predictors that moved this customer's propensity most.
 	TopPredictors []PredictorContribution `json:"topPredictors,omitempty"`
 	Reasons       []string                `json:"reasons"`
@@ -131,8 +135,10 @@ type candidate struct {
 	model     *adaptive.Snapshot
 	score     adaptive.Score
 	// ranked is the propensity the ranking used: the mean, or a Thompson draw when
-	// the catalog explores.
+	// the catalog explores; baseline, when the catalog ranks by uplift, the chance of
+	// the same outcome without any action, which the ranking subtracts.
 	ranked   float64
+	baseline float64
 	weight   float64
 	priority float64
 }
@@ -232,6 +238,10 @@ func (c *Catalog) candidates(out []candidate, d *Decision, req *Request, in *Inp
 	if in.Models != nil {
 		slots = in.Models.slots(c, req.Channel)
 	}
+	baseline := 0.0
+	if c.byUplift() {
+		baseline = c.baselineModel(in.Models, slots, req.Channel).Score(d.features).Propensity
+	}
 	for _, ca := range c.actions {
 		if policy, detail := c.exclusion(ca, rules, req, in); policy != "" {
 			d.exclude(req, ca, policy, detail)
@@ -254,7 +264,7 @@ func (c *Catalog) candidates(out []candidate, d *Decision, req *Request, in *Inp
 		}
 		out = append(out, candidate{
 			action: ca, treatment: ca.treatmentFor(req.Channel, req.Placement), model: model, score: score,
-			ranked: ranked, weight: weight, priority: ranked * weight * ca.Value * ca.lever,
+			ranked: ranked, baseline: baseline, weight: weight, priority: (ranked - baseline) * weight * ca.Value * ca.lever,
 		})
 	}
 	return out
@@ -361,6 +371,11 @@ func (c *Catalog) pickBest(d *Decision, candidates []candidate, req *Request, p 
 			basis := "propensity"
 			if cand.ranked != cand.score.Propensity {
 				basis = fmt.Sprintf("explored propensity %.4f (a Thompson draw)", cand.ranked)
+			}
+			if c.byUplift() {
+				offer.Baseline = cand.baseline
+				offer.Reasons = append(offer.Reasons, upliftReason(cand))
+				basis = fmt.Sprintf("uplift %.4f", cand.ranked-cand.baseline)
 			}
 			offer.Reasons = append(offer.Reasons, fmt.Sprintf(
 				"priority %.4f = %s × context weight %.2f × value %.2f × lever %.2f, ranked %d of %d eligible",

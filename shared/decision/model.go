@@ -244,7 +244,8 @@ func (m *Models) slots(c *Catalog, channel string) []atomic.Pointer[adaptive.Sna
 	if !ok {
 		table := &modelTable{byChannel: map[string][]atomic.Pointer[adaptive.Snapshot]{}}
 		for _, ch := range c.Channels {
-			table.byChannel[c.ModelKey("", ch.Name).Channel] = make([]atomic.Pointer[adaptive.Snapshot], len(c.actions))
+			// One slot per action, and the baseline's after them.
+			table.byChannel[c.ModelKey("", ch.Name).Channel] = make([]atomic.Pointer[adaptive.Snapshot], len(c.actions)+1)
 		}
 		t, _ = m.compiled.LoadOrStore(c, table)
 	}

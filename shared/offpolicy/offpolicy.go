@@ -229,3 +229,28 @@ func percentiles(values []float64, level float64) [2]float64 {
 	tail := (1 - level) / 2
 	return [2]float64{at(tail), at(1 - tail)}
 }
+
+// Difference is the doubly robust estimate of how much policy a earns over policy b per
+// round, with a paired bootstrap interval: a and b are the same logged rounds with each
+// policy's Target (and the same predictions), resampled together, so the interval is
+// that of the difference, narrower than the two intervals side by side.
+func Difference(a, b []Round, o Options) (Estimate, error) {
+	if len(a) != len(b) {
+		return Estimate{}, fmt.Errorf("%d rounds against %d", len(a), len(b))
+	}
+	if err := errors.Join(Validate(a), Validate(b)); err != nil {
+		return Estimate{}, err
+	}
+	o = o.withDefaults()
+	ts := make([]terms, len(a))
+	var total sums
+	for i := range a {
+		if a[i].Logged != b[i].Logged || a[i].Reward != b[i].Reward {
+			return Estimate{}, fmt.Errorf("round %d differs between the two policies' logs", i)
+		}
+		d := termsOf(a[i]).dr - termsOf(b[i]).dr
+		ts[i] = terms{weight: 1, dr: d}
+		total.add(ts[i], 1)
+	}
+	return Estimate{Estimator: DR, Value: total.value(DR), CI: percentiles(bootstrap(ts, o, []string{DR})[0], o.Level)}, nil
+}

@@ -76,6 +76,11 @@ func Validate(name string, src []byte, opt checkOptions) *Report {
 		return r
 	}
 	r.Catalog = c
+	if c.Settings.Arbitration == decision.ArbitrationUplift {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: settings.arbitration: uplift: the baseline models learn from replayed logs "+
+			"(go run ./infra/cmd/simulate); the functions do not teach them from the silence group's outcomes yet, so live "+
+			"decisions subtract the prior (%.4f) until they do", name, c.Settings.Prior.Rate))
+	}
 
 	profiles := seed.Profiles(opt.Seed, opt.Profiles, opt.Now)
 	// An anonymous visitor as well: only actions without profile rules reach them.

@@ -138,4 +138,15 @@ func printResult(w io.Writer, r simulate.Result) {
 		}
 		fmt.Fprintf(w, "  %-28s %-9s %10.4f  [%.4f, %.4f]\n", p.Name, p.Estimator, p.Value, p.CI[0], p.CI[1])
 	}
+	if len(r.Uplift) > 0 {
+		fmt.Fprintf(w, "\nuplift curve: the top of the rows by uplift sent their best action, the rest nothing (outcome, dr)\n")
+		fmt.Fprintf(w, "  %6s  %12s  %-20s  %s\n", "budget", "added/row", "95% interval", "share of the best everyone-one-action")
+		for _, u := range r.Uplift {
+			fmt.Fprintf(w, "  %5.0f%%  %12.4f  [%.4f, %.4f]  %5.1f%%\n", 100*u.Budget, u.Incremental, u.CI[0], u.CI[1], 100*u.Share)
+		}
+	}
+	if f := r.Forecast; f != nil {
+		fmt.Fprintf(w, "\nforecast at half the budget: %.4f per row predicted, %.4f [%.4f, %.4f] in the log (%+.1f%%)\n",
+			f.Predicted, f.Actual, f.ActualCI[0], f.ActualCI[1], 100*(f.Predicted-f.Actual)/f.Actual)
+	}
 }
