@@ -30,6 +30,7 @@ func main() {
 		Challengers: deps.Challengers,
 		Customers:   deps.Store,
 		Log:         deps.Store,
+		Baseline:    deps.Store,
 		Now:         deps.Now,
 		NewID:       deps.NewID,
 		Budget:      budget,

@@ -28,10 +28,13 @@ func main() {
 		Responses: deps.Store,
 		Now:       deps.Now,
 	}, ingest: &service.Ingest{
-		Catalog:  deps.Catalog,
-		Profiles: deps.Store,
-		Outcomes: deps.Store,
-		Now:      deps.Now,
+		Catalog:   deps.Catalog,
+		Profiles:  deps.Store,
+		Outcomes:  deps.Store,
+		Decisions: deps.Store,
+		Baseline:  deps.Store,
+		Models:    deps.Models,
+		Now:       deps.Now,
 	}}
 	lambda.Start(h.handle)
 }

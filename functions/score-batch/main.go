@@ -50,6 +50,7 @@ func main() {
 		BestSendTime: bestSendTime,
 		Weather:      deps.Weather,
 		Challengers:  deps.Challengers,
+		Baseline:     deps.Store,
 		Now:          deps.Now,
 		Segments:     scanSegments,
 	}

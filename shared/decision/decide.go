@@ -40,8 +40,10 @@ type Decision struct {
 	Excluded []Exclusion `json:"excluded,omitempty"`
 
 	// features are the predictor values the models saw, logged with the decision so
-	// that a later response teaches the models what this customer looked like then.
-	features []adaptive.Value
+	// that a later response teaches the models what this customer looked like then;
+	// baselineScore is the baseline model's raw score, when the catalog ranks by uplift.
+	features      []adaptive.Value
+	baselineScore float64
 	// weights are the context weights whose condition held, which explanations name.
 	weights []*ContextWeight
 	// engine is what the engine's own ranking chose, whatever the customer got: the
@@ -240,7 +242,8 @@ func (c *Catalog) candidates(out []candidate, d *Decision, req *Request, in *Inp
 	}
 	baseline := 0.0
 	if c.byUplift() {
-		baseline = c.baselineModel(in.Models, slots, req.Channel).Score(d.features).Propensity
+		score := c.baselineModel(in.Models, slots, req.Channel).Score(d.features)
+		baseline, d.baselineScore = score.Propensity, score.Contribution
 	}
 	for _, ca := range c.actions {
 		if policy, detail := c.exclusion(ca, rules, req, in); policy != "" {

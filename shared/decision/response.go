@@ -51,6 +51,9 @@ type LoggedDecision struct {
 	CatalogVersion string `json:"catalogVersion,omitempty"`
 	Arm            string `json:"arm,omitempty"`
 	LiveVersion    string `json:"liveVersion,omitempty"`
+	// BaselineScore is the baseline model's raw score for the customer, when the
+	// catalog ranks by uplift: what the outcome without any action is counted at.
+	BaselineScore float64 `json:"baselineScore,omitempty"`
 }
 
 // LoggedOffer is one offered action as logged.
@@ -88,6 +91,7 @@ func (c *Catalog) Log(d Decision) LoggedDecision {
 		CatalogVersion: d.CatalogVersion,
 		Arm:            d.Arm,
 		LiveVersion:    c.Version,
+		BaselineScore:  d.baselineScore,
 	}
 	for _, o := range d.engine {
 		l.EngineChoice = append(l.EngineChoice, o.ActionID)

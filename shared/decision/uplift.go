@@ -63,16 +63,34 @@ func (c *Catalog) BaselineKey(channel string) ModelKey {
 
 // ObserveWithout teaches the baseline model of the decision's channel what a customer
 // to whom nothing was sent did: an impression (positive false), or a positive outcome,
-// with the predictor values logged with the decision. It is how a silence-group
-// decision, or a "nothing" row of a replayed log, tells the engine what would have
-// happened without an action.
+// with the predictor values logged with the decision, counted at the baseline score
+// the customer had then (as a response is counted at its offer's score). It is how a
+// silence-group decision, or a "nothing" row of a replayed log, tells the engine what
+// would have happened without an action.
 func (c *Catalog) ObserveWithout(d LoggedDecision, positive bool, at time.Time, models *Models) (ModelKey, adaptive.Delta) {
 	var slots []atomic.Pointer[adaptive.Snapshot]
 	if models != nil {
 		slots = models.slots(c, d.Channel)
 	}
 	model := c.baselineModel(models, slots, d.Channel)
-	return c.BaselineKey(d.Channel), model.Observe(c.alignFeatures(d.Features), positive, at)
+	return c.BaselineKey(d.Channel), model.ObserveScored(c.alignFeatures(d.Features), positive, at, d.BaselineScore)
+}
+
+// TeachesBaseline tells whether a logged decision teaches the baseline models: the
+// catalog ranks by uplift, and the customer was held out in the silence group after
+// the engine scored them (a customer silenced by a contact policy first, for want of
+// consent say, tells nothing about the effect of an action).
+func (c *Catalog) TeachesBaseline(d LoggedDecision) bool {
+	return c.byUplift() && d.ControlGroup == ControlSilence && len(d.Features) > 0
+}
+
+// BaselineClaim is the claim id under which a decision teaches the baseline, once per
+// decision and kind of count, however often it is retried.
+func BaselineClaim(decisionID string, positive bool) string {
+	if positive {
+		return decisionID + ":" + BaselineActionID + ":success"
+	}
+	return decisionID + ":" + BaselineActionID + ":impression"
 }
 
 // upliftReason explains an uplift ranking.

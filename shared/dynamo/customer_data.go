@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/service"
 )
 
@@ -152,4 +154,36 @@ func (s *Store) customerDecisionKeys(ctx context.Context, customerID string) ([]
 		}
 	}
 	return keys, nil
+}
+
+var _ service.RecentDecisionReader = (*Store)(nil)
+
+// RecentDecisions reads the customer's logged decisions made between from and to (both
+// included), through the Decisions table's customer index. It reads each decision
+// whole, so it serves occasional lookups (an outcome finding the decision that held the
+// customer out), not the decision path.
+func (s *Store) RecentDecisions(ctx context.Context, customerID string, from, to time.Time) ([]decision.LoggedDecision, error) {
+	keys, err := s.customerDecisionKeys(ctx, customerID)
+	if err != nil {
+		return nil, err
+	}
+	var out []decision.LoggedDecision
+	for _, k := range keys {
+		pk := getString(k, "pk")
+		if !strings.HasPrefix(pk, "D#") {
+			continue
+		}
+		res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.tables.Decisions, Key: k})
+		if err != nil {
+			return nil, fmt.Errorf("read decision %s: %w", pk, err)
+		}
+		if res.Item == nil {
+			continue
+		}
+		d := readDecision(strings.TrimPrefix(pk, "D#"), res.Item)
+		if !d.DecidedAt.Before(from) && !d.DecidedAt.After(to) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/service"
 )
 
 func decisionKey(id string) map[string]types.AttributeValue {
@@ -75,6 +76,9 @@ func decisionItem(d decision.LoggedDecision) map[string]types.AttributeValue {
 	if d.LiveVersion != "" {
 		item["liveVersion"] = str(d.LiveVersion)
 	}
+	if d.BaselineScore != 0 {
+		item["baselineScore"] = number(d.BaselineScore)
+	}
 	return item
 }
 
@@ -107,6 +111,7 @@ func readDecision(id string, item map[string]types.AttributeValue) decision.Logg
 		CatalogVersion: getString(item, "catalogVersion"),
 		Arm:            getString(item, "arm"),
 		LiveVersion:    getString(item, "liveVersion"),
+		BaselineScore:  getNumber(item, "baselineScore"),
 	}
 	if list, ok := item["engineChoice"].(*types.AttributeValueMemberL); ok {
 		for _, av := range list.Value {
@@ -160,6 +165,30 @@ func (s *Store) RecordResponse(ctx context.Context, customerID, responseID strin
 		items = append(items, types.TransactWriteItem{Update: s.addCounters(a.Model, a.Learn, s.shardFor(responseID))})
 	}
 	return s.transactOnce(ctx, "record response "+responseID, items, s.touchProfile(customerID, a.WithdrawConsent, a.ProfileExpiresAt))
+}
+
+var _ service.BaselineLearner = (*Store)(nil)
+
+// LearnOnce adds a model's counters once per claim id: in one transaction it claims
+// the id (a conditional put that fails if it was seen) and adds the counters, so a
+// retry changes nothing. It is how a decision that sent nothing teaches the baseline
+// model (see decision.Catalog.ObserveWithout), without a contact in the customer's
+// history. The claim carries the customer id, so an erasure finds it.
+func (s *Store) LearnOnce(ctx context.Context, customerID, claimID string, key decision.ModelKey, delta adaptive.Delta, claimUntil time.Time) (duplicate bool, err error) {
+	if len(delta) == 0 {
+		return false, nil
+	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName: &s.tables.Decisions,
+			Item: map[string]types.AttributeValue{
+				"pk": str("R#" + claimID), "sk": str("R"), "customerId": str(customerID), "expiresAt": unixSeconds(claimUntil),
+			},
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}},
+		{Update: s.addCounters(key, delta, s.shardFor(claimID))},
+	}
+	return s.transactOnce(ctx, "learn "+claimID, items, nil)
 }
 
 // cancellationReasons returns, item by item, why a transaction was cancelled ("" for

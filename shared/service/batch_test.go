@@ -3,9 +3,13 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/service"
 )
@@ -135,5 +139,46 @@ func TestSenderSkipsWithdrawnConsent(t *testing.T) {
 	sender := newSender(s, clk, map[string]service.Provider{"email": &recordingProvider{}})
 	if got, err := sender.Send(ctx, msg); err != nil || got.Reason != decision.SilenceNoConsent {
 		t.Errorf("Send after consent withdrawn = %+v, %v; want skipped for no consent", got, err)
+	}
+}
+
+// TestBatchTeachesTheBaseline: a batch run of a catalog that ranks by uplift counts
+// each silence-group decision it logs once in its channel's baseline model, and a
+// re-run of the same run adds nothing.
+func TestBatchTeachesTheBaseline(t *testing.T) {
+	var base []decision.Profile
+	for i := range 60 {
+		base = append(base, profile(fmt.Sprintf("B%03d", i), "email", "sms"))
+	}
+	s := newMemStore(t, base...)
+	data, err := os.ReadFile("../decision/testdata/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(data), "silenceThreshold: 0.05", "silenceThreshold: 0.05\n  arbitration: uplift\n  controlGroups: {silenceShare: 0.4, salt: b}", 1)
+	if s.catalog, err = decision.ParseCatalog("catalog.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	p := newPlanner(s, &clock{t0})
+	p.Baseline = s
+	for range 2 {
+		if _, err := p.Run(context.Background(), "baseline-run", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heldOut := 0
+	for _, d := range s.decisions {
+		if s.catalog.TeachesBaseline(d) {
+			heldOut++
+		}
+	}
+	var impressions int64
+	for key, counts := range s.counters {
+		if key.ActionID == decision.BaselineActionID {
+			impressions += counts[adaptive.Key{Predictor: "*"}]
+		}
+	}
+	if heldOut < 10 || impressions != int64(heldOut) {
+		t.Errorf("%d held-out decisions logged, %d baseline impressions counted; want at least 10, each counted once", heldOut, impressions)
 	}
 }

@@ -81,6 +81,9 @@ type Decider struct {
 	Weather *Snapshot[decision.ContextFeed]
 	// Challengers loads a challenger's catalog version; nil when none is run.
 	Challengers *Challengers
+	// Baseline teaches the baseline models from the silence group's decisions when the
+	// catalog ranks by uplift (see baseline.go); nil teaches nothing.
+	Baseline BaselineLearner
 	// Budget bounds each DynamoDB call; zero means DefaultBudget.
 	Budget time.Duration
 	// Logger receives the dependency failures a degraded decision hides from callers.
@@ -140,12 +143,18 @@ func (s *Decider) Decide(ctx context.Context, req decision.Request) (decision.De
 	if err != nil {
 		return decision.Decision{}, err
 	}
+	logged := catalog.Log(d)
 	_, err = withBudget(ctx, s.budget(), func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, s.Log.PutDecision(ctx, catalog.Log(d))
+		return struct{}{}, s.Log.PutDecision(ctx, logged)
 	})
 	if err != nil {
 		s.warn(ctx, "decision not logged; responses to it cannot be attributed", err)
 		degraded = true
+	} else if _, err := withBudget(ctx, s.budget(), func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, teachBaseline(ctx, s.Baseline, catalog, logged, false, now, models)
+	}); err != nil {
+		// The customer's answer does not depend on it; the baseline misses one count.
+		s.warn(ctx, "held-out decision not counted in the baseline", err)
 	}
 	d.Degraded = degraded
 	return d, nil

@@ -42,6 +42,7 @@ var (
 	_ service.CatalogSource       = (*memStore)(nil)
 	_ service.ModelSource         = (*memStore)(nil)
 	_ service.Outbox              = (*memStore)(nil)
+	_ service.BaselineLearner     = (*memStore)(nil)
 )
 
 func newMemStore(t *testing.T, profiles ...decision.Profile) *memStore {
@@ -151,6 +152,22 @@ func (s *memStore) RecordResponse(_ context.Context, customerID, responseID stri
 		p.Consents[a.WithdrawConsent] = false
 	}
 	s.profiles[customerID] = p
+	return false, nil
+}
+
+func (s *memStore) LearnOnce(_ context.Context, _, claimID string, key decision.ModelKey, delta adaptive.Delta, _ time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.claims[claimID] {
+		return true, nil
+	}
+	s.claims[claimID] = true
+	if s.counters[key] == nil {
+		s.counters[key] = map[adaptive.Key]int64{}
+	}
+	for _, inc := range delta {
+		s.counters[key][inc.Key] += inc.N
+	}
 	return false, nil
 }
 

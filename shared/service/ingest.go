@@ -36,7 +36,13 @@ type Ingest struct {
 	Catalog  *Snapshot[*decision.Catalog]
 	Profiles ProfileUpdater
 	Outcomes OutcomeWriter
-	Now      func() time.Time
+	// Decisions, Baseline and Models teach the baseline models a positive outcome of
+	// a customer held out in the silence group, when the catalog ranks by uplift (see
+	// baseline.go); with any of them nil, outcomes teach nothing.
+	Decisions RecentDecisionReader
+	Baseline  BaselineLearner
+	Models    *Snapshot[*decision.Models]
+	Now       func() time.Time
 }
 
 // ProfileUpdated answers a profile update.
@@ -102,7 +108,33 @@ func (s *Ingest) RecordOutcome(ctx context.Context, e decision.OutcomeEvent) (Ou
 	if err != nil {
 		return OutcomeRecorded{}, err
 	}
-	return OutcomeRecorded{EventID: e.EventID, CustomerID: e.CustomerID, Duplicate: duplicate, Positive: catalog.IsPositiveOutcome(e.Type)}, nil
+	positive := catalog.IsPositiveOutcome(e.Type)
+	// Also on a duplicate: a retry after a failure here must still teach the baseline,
+	// which counts each held-out decision's success once whatever the retries.
+	if positive {
+		if err := s.teachBaseline(ctx, catalog, e); err != nil {
+			return OutcomeRecorded{}, err
+		}
+	}
+	return OutcomeRecorded{EventID: e.EventID, CustomerID: e.CustomerID, Duplicate: duplicate, Positive: positive}, nil
+}
+
+// teachBaseline counts a positive outcome as a success of the baseline model if the
+// customer was held out in the silence group within BaselineWindow before it.
+func (s *Ingest) teachBaseline(ctx context.Context, catalog *decision.Catalog, e decision.OutcomeEvent) error {
+	if s.Decisions == nil || s.Baseline == nil || s.Models == nil || catalog.Settings.Arbitration != decision.ArbitrationUplift {
+		return nil
+	}
+	at := *e.OccurredAt // set by ValidateOutcome
+	d, found, err := heldOutBefore(ctx, s.Decisions, catalog, e.CustomerID, at)
+	if err != nil || !found {
+		return err
+	}
+	models, err := s.Models.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("models: %w", err)
+	}
+	return teachBaseline(ctx, s.Baseline, catalog, d, true, at, models)
 }
 
 // expiry is when a profile active now expires, or zero when profiles are kept until

@@ -69,7 +69,10 @@ type Planner struct {
 	Weather *Snapshot[decision.ContextFeed]
 	// Challengers loads a challenger's catalog version; nil when none is run.
 	Challengers *Challengers
-	Now         func() time.Time
+	// Baseline teaches the baseline models from the silence group's decisions when the
+	// catalog ranks by uplift (see baseline.go); nil teaches nothing.
+	Baseline BaselineLearner
+	Now      func() time.Time
 	// Segments is how many parallel scan segments one run splits the base into.
 	Segments int
 }
@@ -446,6 +449,18 @@ func (p *Planner) runSegment(ctx context.Context, catalog *decision.Catalog, for
 		// attributed when send-message records its impression.
 		if err := p.Log.PutDecisions(ctx, logs); err != nil {
 			return err
+		}
+		for _, l := range logs {
+			if p.Baseline == nil || !catalog.TeachesBaseline(l) {
+				continue
+			}
+			models, err := p.Models.Get(ctx)
+			if err != nil {
+				return fmt.Errorf("models: %w", err)
+			}
+			if err := teachBaseline(ctx, p.Baseline, catalog, l, false, rec.StartedAt, models); err != nil {
+				return err
+			}
 		}
 		logs = logs[:0]
 		for channel, msgs := range outbox {

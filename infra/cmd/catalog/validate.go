@@ -76,10 +76,10 @@ func Validate(name string, src []byte, opt checkOptions) *Report {
 		return r
 	}
 	r.Catalog = c
-	if c.Settings.Arbitration == decision.ArbitrationUplift {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: settings.arbitration: uplift: the baseline models learn from replayed logs "+
-			"(go run ./infra/cmd/simulate); the functions do not teach them from the silence group's outcomes yet, so live "+
-			"decisions subtract the prior (%.4f) until they do", name, c.Settings.Prior.Rate))
+	if c.Settings.Arbitration == decision.ArbitrationUplift && c.Settings.ControlGroups.SilenceShare == 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: settings.arbitration: uplift learns what customers do without any action from "+
+			"the silence control group, and settings.controlGroups.silenceShare is 0: live decisions subtract the prior (%.4f)",
+			name, c.Settings.Prior.Rate))
 	}
 
 	profiles := seed.Profiles(opt.Seed, opt.Profiles, opt.Now)

@@ -56,9 +56,12 @@ func TestValidate(t *testing.T) {
 		{"not valid yet is checked when it becomes valid", func(s string) string {
 			return strings.Replace(s, "value: 20", "value: 20\n            validFrom: 2027-01-01T00:00:00Z\n            eligibility: (profile.age ?? 0) > 200", 1)
 		}, false, []string{`action "fibre-tv" (growth/fibre): no probe customer reaches it once valid (from 2027-01-01T00:00:00Z): eligibility`}, nil},
-		{"uplift says where its baseline learns", func(s string) string {
+		{"uplift without a silence group to learn from", func(s string) string {
 			return strings.Replace(s, "silenceThreshold: 0.5", "silenceThreshold: 0.5\n  arbitration: uplift", 1)
-		}, false, nil, []string{`test.yaml: settings.arbitration: uplift: the baseline models learn from replayed logs`}},
+		}, false, nil, []string{`test.yaml: settings.arbitration: uplift learns what customers do without any action from the silence control group`}},
+		{"uplift with a silence group", func(s string) string {
+			return strings.Replace(s, "silenceThreshold: 0.5", "silenceThreshold: 0.5\n  arbitration: uplift\n  controlGroups: {silenceShare: 0.05, salt: s}", 1)
+		}, false, nil, nil},
 		{"not valid yet and reachable then", func(s string) string {
 			return strings.Replace(s, "value: 20", "value: 20\n            validFrom: 2027-01-01T00:00:00Z", 1)
 		}, false, nil, nil},
