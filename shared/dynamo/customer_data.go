@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -156,33 +157,46 @@ func (s *Store) customerDecisionKeys(ctx context.Context, customerID string) ([]
 	return keys, nil
 }
 
-var _ service.RecentDecisionReader = (*Store)(nil)
+var _ service.HeldOutDecisionReader = (*Store)(nil)
 
-// RecentDecisions reads the customer's logged decisions made between from and to (both
-// included), through the Decisions table's customer index. It reads each decision
-// whole, so it serves occasional lookups (an outcome finding the decision that held the
-// customer out), not the decision path.
-func (s *Store) RecentDecisions(ctx context.Context, customerID string, from, to time.Time) ([]decision.LoggedDecision, error) {
+// HeldOutDecisions reads the customer's decisions of the silence control group made
+// between from and to (both included), newest first. The customer index holds keys
+// only, so it reads each decision's time and group in batches of 100 and only the
+// held-out ones whole: a purchase of a customer who visits every day costs a few
+// reads, not one per visit.
+func (s *Store) HeldOutDecisions(ctx context.Context, customerID string, from, to time.Time) ([]decision.LoggedDecision, error) {
 	keys, err := s.customerDecisionKeys(ctx, customerID)
 	if err != nil {
 		return nil, err
 	}
-	var out []decision.LoggedDecision
-	for _, k := range keys {
-		pk := getString(k, "pk")
-		if !strings.HasPrefix(pk, "D#") {
-			continue
-		}
-		res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.tables.Decisions, Key: k})
+	keys = slices.DeleteFunc(keys, func(k map[string]types.AttributeValue) bool { return !strings.HasPrefix(getString(k, "pk"), "D#") })
+	type heldOut struct {
+		key map[string]types.AttributeValue
+		at  time.Time
+	}
+	var found []heldOut
+	for start := 0; start < len(keys); start += 100 {
+		request := types.KeysAndAttributes{Keys: keys[start:min(start+100, len(keys))],
+			ProjectionExpression: aws.String("pk, sk, decidedAt, controlGroup")}
+		err := s.batchGet(ctx, s.tables.Decisions, request, func(item map[string]types.AttributeValue) {
+			at := getTime(item, "decidedAt")
+			if getString(item, "controlGroup") == decision.ControlSilence && !at.Before(from) && !at.After(to) {
+				found = append(found, heldOut{key: map[string]types.AttributeValue{"pk": item["pk"], "sk": item["sk"]}, at: at})
+			}
+		})
 		if err != nil {
-			return nil, fmt.Errorf("read decision %s: %w", pk, err)
+			return nil, fmt.Errorf("read the decisions of customer %s: %w", customerID, err)
 		}
-		if res.Item == nil {
-			continue
+	}
+	slices.SortFunc(found, func(a, b heldOut) int { return b.at.Compare(a.at) })
+	out := make([]decision.LoggedDecision, 0, len(found))
+	for _, h := range found {
+		res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.tables.Decisions, Key: h.key})
+		if err != nil {
+			return nil, fmt.Errorf("read decision %s: %w", getString(h.key, "pk"), err)
 		}
-		d := readDecision(strings.TrimPrefix(pk, "D#"), res.Item)
-		if !d.DecidedAt.Before(from) && !d.DecidedAt.After(to) {
-			out = append(out, d)
+		if res.Item != nil {
+			out = append(out, readDecision(strings.TrimPrefix(getString(h.key, "pk"), "D#"), res.Item))
 		}
 	}
 	return out, nil

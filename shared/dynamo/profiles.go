@@ -67,28 +67,40 @@ func (s *Store) GetProfiles(ctx context.Context, customerIDs []string) (map[stri
 		for _, id := range customerIDs[start:min(start+100, len(customerIDs))] {
 			keys = append(keys, profileKey(id))
 		}
-		pending := map[string]types.KeysAndAttributes{s.tables.Customers: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 0 {
-				if attempt > 8 {
-					return nil, fmt.Errorf("get profiles: keys still unprocessed after %d attempts", attempt)
-				}
-				if err := sleep(ctx, backoff(attempt)); err != nil {
-					return nil, err
-				}
-			}
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
-			if err != nil {
-				return nil, fmt.Errorf("get profiles: %w", err)
-			}
-			for _, item := range res.Responses[s.tables.Customers] {
-				id := getString(item, "customerId")
-				out[id] = readStoredProfile(id, item)
-			}
-			pending = res.UnprocessedKeys
+		err := s.batchGet(ctx, s.tables.Customers, types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}, func(item map[string]types.AttributeValue) {
+			id := getString(item, "customerId")
+			out[id] = readStoredProfile(id, item)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("get profiles: %w", err)
 		}
 	}
 	return out, nil
+}
+
+// batchGet reads up to 100 items of one table in one BatchGetItem request, retrying
+// the keys DynamoDB leaves unprocessed, and hands each item to fn.
+func (s *Store) batchGet(ctx context.Context, table string, request types.KeysAndAttributes, fn func(map[string]types.AttributeValue)) error {
+	pending := map[string]types.KeysAndAttributes{table: request}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > 0 {
+			if attempt > 8 {
+				return fmt.Errorf("keys still unprocessed after %d attempts", attempt)
+			}
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return err
+			}
+		}
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+		if err != nil {
+			return err
+		}
+		for _, item := range res.Responses[table] {
+			fn(item)
+		}
+		pending = res.UnprocessedKeys
+	}
+	return nil
 }
 
 // WriteProfiles writes profile items (not their histories) in batches of 25, retrying

@@ -21,9 +21,10 @@ type BaselineLearner interface {
 	LearnOnce(ctx context.Context, customerID, claimID string, key decision.ModelKey, delta adaptive.Delta, claimUntil time.Time) (duplicate bool, err error)
 }
 
-// RecentDecisionReader reads a customer's logged decisions made in a time range.
-type RecentDecisionReader interface {
-	RecentDecisions(ctx context.Context, customerID string, from, to time.Time) ([]decision.LoggedDecision, error)
+// HeldOutDecisionReader reads a customer's decisions of the silence control group made
+// in a time range, newest first.
+type HeldOutDecisionReader interface {
+	HeldOutDecisions(ctx context.Context, customerID string, from, to time.Time) ([]decision.LoggedDecision, error)
 }
 
 // BaselineWindow is how long after a held-out decision an outcome counts as what the
@@ -45,17 +46,15 @@ func teachBaseline(ctx context.Context, learner BaselineLearner, catalog *decisi
 
 // heldOutBefore is the customer's latest decision that teaches the baseline among
 // those made within BaselineWindow before an outcome, if any.
-func heldOutBefore(ctx context.Context, reader RecentDecisionReader, catalog *decision.Catalog, customerID string, at time.Time) (decision.LoggedDecision, bool, error) {
-	ds, err := reader.RecentDecisions(ctx, customerID, at.Add(-BaselineWindow), at)
+func heldOutBefore(ctx context.Context, reader HeldOutDecisionReader, catalog *decision.Catalog, customerID string, at time.Time) (decision.LoggedDecision, bool, error) {
+	ds, err := reader.HeldOutDecisions(ctx, customerID, at.Add(-BaselineWindow), at)
 	if err != nil {
 		return decision.LoggedDecision{}, false, err
 	}
-	var latest decision.LoggedDecision
-	found := false
-	for _, d := range ds {
-		if catalog.TeachesBaseline(d) && (!found || d.DecidedAt.After(latest.DecidedAt)) {
-			latest, found = d, true
+	for _, d := range ds { // newest first
+		if catalog.TeachesBaseline(d) {
+			return d, true, nil
 		}
 	}
-	return latest, found, nil
+	return decision.LoggedDecision{}, false, nil
 }

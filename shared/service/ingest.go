@@ -39,7 +39,7 @@ type Ingest struct {
 	// Decisions, Baseline and Models teach the baseline models a positive outcome of
 	// a customer held out in the silence group, when the catalog ranks by uplift (see
 	// baseline.go); with any of them nil, outcomes teach nothing.
-	Decisions RecentDecisionReader
+	Decisions HeldOutDecisionReader
 	Baseline  BaselineLearner
 	Models    *Snapshot[*decision.Models]
 	Now       func() time.Time
