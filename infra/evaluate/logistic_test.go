@@ -38,7 +38,7 @@ func TestFitLogisticSeparable(t *testing.T) {
 	for i, r := range train {
 		scores[i], labels[i] = m.score(r.x, buf), r.y
 	}
-	if got := auc(scores, labels); got != 1 {
+	if got := adaptive.AUC(scores, labels); got != 1 {
 		t.Errorf("training AUC = %v, want 1 on separable data", got)
 	}
 }

@@ -1,43 +1,12 @@
 package main
 
 import (
-	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
-)
 
-// auc returns the area under the ROC curve of scores for labels: the probability that a random
-// positive scores above a random negative, ties counting one half (the Mann-Whitney statistic
-// with average ranks). It is NaN without positives or negatives.
-func auc(scores []float64, labels []bool) float64 {
-	order := make([]int, len(scores))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
-	var rankSum, pos float64
-	for i := 0; i < len(order); {
-		j := i
-		for j < len(order) && scores[order[j]] == scores[order[i]] {
-			j++
-		}
-		// Ranks i+1..j share their average.
-		avg := float64(i+1+j) / 2
-		for _, k := range order[i:j] {
-			if labels[k] {
-				rankSum += avg
-				pos++
-			}
-		}
-		i = j
-	}
-	neg := float64(len(scores)) - pos
-	if pos == 0 || neg == 0 {
-		return math.NaN()
-	}
-	return (rankSum - pos*(pos+1)/2) / (pos * neg)
-}
+	"github.com/nextbest/nextbest/shared/adaptive"
+)
 
 // interval is a point estimate with a 95% confidence interval.
 type interval struct {
@@ -49,7 +18,7 @@ type interval struct {
 // rng. Both scores are evaluated on the same resample, so the interval of the difference
 // accounts for their correlation. Resamples without a positive or a negative are redrawn.
 func pairedBootstrap(a, b []float64, labels []bool, n int, rng *rand.Rand) (aucA, aucB, diff interval) {
-	aucA.value, aucB.value = auc(a, labels), auc(b, labels)
+	aucA.value, aucB.value = adaptive.AUC(a, labels), adaptive.AUC(b, labels)
 	diff.value = aucA.value - aucB.value
 	ra, rb, rd := make([]float64, 0, n), make([]float64, 0, n), make([]float64, 0, n)
 	sa, sb, sl := make([]float64, len(labels)), make([]float64, len(labels)), make([]bool, len(labels))
@@ -58,7 +27,7 @@ func pairedBootstrap(a, b []float64, labels []bool, n int, rng *rand.Rand) (aucA
 			k := rng.IntN(len(labels))
 			sa[i], sb[i], sl[i] = a[k], b[k], labels[k]
 		}
-		x, y := auc(sa, sl), auc(sb, sl)
+		x, y := adaptive.AUC(sa, sl), adaptive.AUC(sb, sl)
 		if math.IsNaN(x) || math.IsNaN(y) {
 			continue
 		}

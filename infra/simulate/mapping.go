@@ -144,6 +144,14 @@ type Row struct {
 	Value      float64
 }
 
+// reward is the row's outcome as a number, 1 or 0.
+func (r Row) reward() float64 {
+	if r.Outcome {
+		return 1
+	}
+	return 0
+}
+
 // timeLayouts are the timestamps a log may use.
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05", "2006-01-02"}
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -95,9 +96,6 @@ const (
 // learn: an impression, and a success when the outcome was positive, for the logged
 // action.
 func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options) (Result, error) {
-	if o.Bootstrap <= 0 {
-		o.Bootstrap = 1000
-	}
 	if o.RefreshEvery <= 0 {
 		o.RefreshEvery = 100
 	}
@@ -120,7 +118,6 @@ func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options)
 	var outcomes, values []offpolicy.Round
 	var scores []float64
 	var labels []bool
-	var logged []float64
 	var ranks []ranking
 	for i, row := range rows {
 		if i%o.RefreshEvery == 0 {
@@ -139,7 +136,6 @@ func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options)
 			res.Choices[r.actions[choice]]++
 			outcome, value := r.rounds(row, scored, choice)
 			outcomes, values = append(outcomes, outcome), append(values, value)
-			logged = append(logged, outcome.Reward)
 			if p, ok := propensityOf(scored, r.actions[row.Logged]); ok {
 				scores, labels = append(scores, p), append(labels, row.Outcome)
 			}
@@ -156,17 +152,15 @@ func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options)
 		return res, fmt.Errorf("no rows left to value after the training share %.2f", m.Train)
 	}
 	res.Silence = float64(res.Choices[""]) / float64(res.Valued)
-	res.AUC = auc(scores, labels)
+	if res.AUC = adaptive.AUC(scores, labels); math.IsNaN(res.AUC) {
+		res.AUC = 0.5 // no positive or no negative outcome: no ranking to measure
+	}
 	eo := offpolicy.Options{Bootstrap: o.Bootstrap, Seed: o.Seed, Level: o.Level}
-	if res.Policies, err = r.policies(MetricOutcome, outcomes, logged, eo); err != nil {
+	if res.Policies, err = r.policies(MetricOutcome, outcomes, eo); err != nil {
 		return res, err
 	}
 	if m.Value != "" {
-		var spent []float64
-		for _, v := range values {
-			spent = append(spent, v.Reward)
-		}
-		more, err := r.policies(MetricValue, values, spent, eo)
+		more, err := r.policies(MetricValue, values, eo)
 		if err != nil {
 			return res, err
 		}
@@ -206,14 +200,8 @@ var budgets = []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
 // sending nothing; and, for the half budget, the engine's forecast against the log.
 func (r *replay) upliftCurve(rounds []offpolicy.Round, ranks []ranking, o offpolicy.Options) ([]UpliftPoint, *Forecast, error) {
 	nothing := slices.Index(r.actions, "")
-	with := func(target func(i int) int) []offpolicy.Round {
-		rs := slices.Clone(rounds)
-		for i := range rs {
-			t := make([]float64, len(r.actions))
-			t[target(i)] = 1
-			rs[i].Target = t
-		}
-		return rs
+	with := func(choose func(i int) int) []offpolicy.Round {
+		return retarget(rounds, func(i int) []float64 { return oneHot(len(r.actions), choose(i)) })
 	}
 	noOne := with(func(int) int { return nothing })
 	// The reference: what the best everyone-one-action policy adds.
@@ -285,8 +273,8 @@ func (r *replay) upliftCurve(rounds []offpolicy.Round, ranks []ranking, o offpol
 
 // catalogs returns the catalog to value and its scoring twin: the same actions, rules
 // and models, ranking by uplift with no silence threshold, no exploration and room
-// for every action in every group, so that one decision scores every eligible action. Control groups and challengers are
-// measurement, not policy: both leave them out.
+// for every action in every group, so that one decision scores every eligible action.
+// Control groups and challengers are measurement, not policy: both leave them out.
 func catalogs(name string, source []byte, actions int) (engine, scoring *decision.Catalog, err error) {
 	var doc map[string]any
 	if err := yaml.Unmarshal(source, &doc); err != nil {
@@ -408,8 +396,7 @@ func (r *replay) choose(id string, row Row, scored decision.Decision) (int, erro
 // rounds are the row's off-policy rounds on the outcome and on the value, for an
 // evaluated policy that chose choice.
 func (r *replay) rounds(row Row, scored decision.Decision, choice int) (outcome, value offpolicy.Round) {
-	target := make([]float64, len(r.actions))
-	target[choice] = 1
+	target := oneHot(len(r.actions), choice)
 	predicted, predictedValue := make([]float64, len(r.actions)), make([]float64, len(r.actions))
 	for a, id := range r.actions {
 		predicted[a], predictedValue[a] = r.observed[a].value(), r.values[a].value()
@@ -421,11 +408,7 @@ func (r *replay) rounds(row Row, scored decision.Decision, choice int) (outcome,
 			}
 		}
 	}
-	reward := 0.0
-	if row.Outcome {
-		reward = 1
-	}
-	outcome = offpolicy.Round{Logged: row.Logged, Propensity: row.Propensity, Reward: reward, Target: target, Predicted: predicted}
+	outcome = offpolicy.Round{Logged: row.Logged, Propensity: row.Propensity, Reward: row.reward(), Target: target, Predicted: predicted}
 	value = offpolicy.Round{Logged: row.Logged, Propensity: row.Propensity, Reward: row.Value, Target: target, Predicted: predictedValue}
 	return outcome, value
 }
@@ -433,14 +416,10 @@ func (r *replay) rounds(row Row, scored decision.Decision, choice int) (outcome,
 // learn teaches the logged action's model what followed, through the same Attribute
 // record-response calls: an impression, then a success if the outcome was positive.
 func (r *replay) learn(id string, row Row, scored decision.Decision) error {
-	reward := 0.0
-	if row.Outcome {
-		reward = 1
-	}
 	if r.observed[row.Logged] == nil {
 		r.observed[row.Logged], r.values[row.Logged] = &mean{}, &mean{}
 	}
-	r.observed[row.Logged].add(reward)
+	r.observed[row.Logged].add(row.reward())
 	r.values[row.Logged].add(row.Value)
 	action := r.actions[row.Logged]
 	logged := r.scoring.Log(scored)
@@ -483,9 +462,9 @@ func (r *replay) add(key decision.ModelKey, delta adaptive.Delta) {
 	}
 }
 
-// policies values the engine, the logging policy, each fixed action and the uniform
-// random policy on the rounds.
-func (r *replay) policies(metric string, rounds []offpolicy.Round, logged []float64, o offpolicy.Options) ([]Policy, error) {
+// policies values the engine, the logging policy (the mean of the logged rewards), each
+// fixed action and the uniform random policy on the rounds.
+func (r *replay) policies(metric string, rounds []offpolicy.Round, o offpolicy.Options) ([]Policy, error) {
 	var out []Policy
 	add := func(name string, rounds []offpolicy.Round) error {
 		est, err := offpolicy.Evaluate(rounds, o)
@@ -500,26 +479,24 @@ func (r *replay) policies(metric string, rounds []offpolicy.Round, logged []floa
 	if err := add("engine", rounds); err != nil {
 		return nil, err
 	}
+	logged := make([]float64, len(rounds))
+	for i, rd := range rounds {
+		logged[i] = rd.Reward
+	}
 	l, err := offpolicy.Mean(logged, o)
 	if err != nil {
 		return nil, err
 	}
 	out = append(out, Policy{Name: "logging", Metric: metric, Estimator: l.Estimator, Value: l.Value, CI: l.CI})
 	fixed := func(target []float64) []offpolicy.Round {
-		rs := slices.Clone(rounds)
-		for i := range rs {
-			rs[i].Target = target
-		}
-		return rs
+		return retarget(rounds, func(int) []float64 { return target })
 	}
 	for a, id := range r.actions {
-		target := make([]float64, len(r.actions))
-		target[a] = 1
 		name := "everyone: " + id
 		if id == "" {
 			name = "no one"
 		}
-		if err := add(name, fixed(target)); err != nil {
+		if err := add(name, fixed(oneHot(len(r.actions), a))); err != nil {
 			return nil, err
 		}
 	}
@@ -533,6 +510,23 @@ func (r *replay) policies(metric string, rounds []offpolicy.Round, logged []floa
 	return out, nil
 }
 
+// retarget returns a copy of the rounds valuing another policy: target(i) is its
+// probability of each action in round i.
+func retarget(rounds []offpolicy.Round, target func(i int) []float64) []offpolicy.Round {
+	rs := slices.Clone(rounds)
+	for i := range rs {
+		rs[i].Target = target(i)
+	}
+	return rs
+}
+
+// oneHot is the target of a policy that takes action a of n.
+func oneHot(n, a int) []float64 {
+	t := make([]float64, n)
+	t[a] = 1
+	return t
+}
+
 func propensityOf(d decision.Decision, actionID string) (float64, bool) {
 	if actionID == "" {
 		return 0, false
@@ -543,42 +537,4 @@ func propensityOf(d decision.Decision, actionID string) (float64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// auc is the area under the ROC curve of scores for labels, ties counted half; 0.5
-// when either class is empty.
-func auc(scores []float64, labels []bool) float64 {
-	type pair struct {
-		score float64
-		label bool
-	}
-	ps := make([]pair, len(scores))
-	var pos, neg float64
-	for i := range scores {
-		ps[i] = pair{scores[i], labels[i]}
-		if labels[i] {
-			pos++
-		} else {
-			neg++
-		}
-	}
-	if pos == 0 || neg == 0 {
-		return 0.5
-	}
-	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.score, b.score) })
-	var rankSum float64
-	for i := 0; i < len(ps); {
-		j := i
-		for j < len(ps) && ps[j].score == ps[i].score {
-			j++
-		}
-		rank := float64(i+j+1) / 2 // mean rank of the tie, 1-based
-		for k := i; k < j; k++ {
-			if ps[k].label {
-				rankSum += rank
-			}
-		}
-		i = j
-	}
-	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }

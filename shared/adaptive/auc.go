@@ -2,6 +2,7 @@ package adaptive
 
 import (
 	"cmp"
+	"math"
 	"slices"
 )
 
@@ -61,4 +62,36 @@ func groupAUC(groups []counts, score func(counts) float64) float64 {
 		i = j
 	}
 	return wins / (total.pos * total.neg)
+}
+
+// AUC returns the area under the ROC curve of scores for labels: the probability that a random
+// positive scores above a random negative, ties counting one half (the Mann-Whitney statistic
+// with average ranks). It is NaN without positives or negatives.
+func AUC(scores []float64, labels []bool) float64 {
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
+	var rankSum, pos float64
+	for i := 0; i < len(order); {
+		j := i
+		for j < len(order) && scores[order[j]] == scores[order[i]] {
+			j++
+		}
+		// Ranks i+1..j share their average.
+		avg := float64(i+1+j) / 2
+		for _, k := range order[i:j] {
+			if labels[k] {
+				rankSum += avg
+				pos++
+			}
+		}
+		i = j
+	}
+	neg := float64(len(scores)) - pos
+	if pos == 0 || neg == 0 {
+		return math.NaN()
+	}
+	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }

@@ -64,3 +64,28 @@ func TestPredictorNotInactivatedWithoutEvidence(t *testing.T) {
 		t.Errorf("predictor with %v responses: Active = false, want true until %v responses", st.Evidence, DefaultMinEvidenceToInactivate)
 	}
 }
+
+func TestAUC(t *testing.T) {
+	tests := []struct {
+		name   string
+		scores []float64
+		labels []bool
+		want   float64
+	}{
+		{"perfect", []float64{0.1, 0.2, 0.8, 0.9}, []bool{false, false, true, true}, 1},
+		{"reversed", []float64{0.9, 0.8, 0.2, 0.1}, []bool{false, false, true, true}, 0},
+		{"all tied", []float64{1, 1, 1, 1}, []bool{false, true, false, true}, 0.5},
+		// Positives 0.8 and 0.4, negatives 0.5 and 0.4: 0.8 beats both negatives (2 pairs),
+		// 0.4 loses to 0.5 and ties 0.4 (one half): 2.5 of 4 pairs.
+		{"one tie", []float64{0.8, 0.4, 0.5, 0.4}, []bool{true, true, false, false}, 0.625},
+		{"no positives", []float64{1, 2}, []bool{false, false}, math.NaN()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := AUC(tt.scores, tt.labels)
+			if math.IsNaN(tt.want) != math.IsNaN(got) || !math.IsNaN(got) && math.Abs(got-tt.want) > 1e-12 {
+				t.Errorf("AUC(%v, %v) = %v, want %v", tt.scores, tt.labels, got, tt.want)
+			}
+		})
+	}
+}

@@ -150,11 +150,16 @@ func (s *Decider) Decide(ctx context.Context, req decision.Request) (decision.De
 	if err != nil {
 		s.warn(ctx, "decision not logged; responses to it cannot be attributed", err)
 		degraded = true
-	} else if _, err := withBudget(ctx, s.budget(), func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, teachBaseline(ctx, s.Baseline, catalog, logged, false, now, models)
-	}); err != nil {
-		// The customer's answer does not depend on it; the baseline misses one count.
-		s.warn(ctx, "held-out decision not counted in the baseline", err)
+	}
+	// Checked first: most decisions hold no one out of an uplift catalog, and they
+	// should not pay for a time budget they do not use.
+	if err == nil && s.Baseline != nil && catalog.TeachesBaseline(logged) {
+		if _, err := withBudget(ctx, s.budget(), func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, teachBaseline(ctx, s.Baseline, catalog, logged, false, now, models)
+		}); err != nil {
+			// The customer's answer does not depend on it; the baseline misses one count.
+			s.warn(ctx, "held-out decision not counted in the baseline", err)
+		}
 	}
 	d.Degraded = degraded
 	return d, nil

@@ -48,32 +48,23 @@ func (l *LiftReporter) Report(ctx context.Context, o lift.Options) (lift.Report,
 	if segments <= 0 {
 		segments = 4
 	}
-	var mu sync.Mutex
-	var exposures []lift.Exposure
-	var outcomes []lift.Outcome
 	pre := o.PrePeriod
 	if pre == 0 {
 		pre = 28 * 24 * time.Hour
 	}
 	since := o.From.Add(-max(pre, 0))
-	err = parallel(segments, func(seg int) error {
+	exposures, err := gather(segments, func(seg int, add func(lift.Exposure)) error {
 		return l.Store.ScanDecisionLog(ctx, o.From, o.To, seg, segments, func(d decision.LoggedDecision) error {
-			e := exposureOf(d)
-			mu.Lock()
-			exposures = append(exposures, e)
-			mu.Unlock()
+			add(exposureOf(d))
 			return nil
 		})
 	})
 	if err != nil {
 		return lift.Report{}, err
 	}
-	err = parallel(segments, func(seg int) error {
+	outcomes, err := gather(segments, func(seg int, add func(lift.Outcome)) error {
 		return l.Store.ScanOutcomes(ctx, since, seg, segments, func(co CustomerOutcome) error {
-			out := outcomeOf(live, co)
-			mu.Lock()
-			outcomes = append(outcomes, out)
-			mu.Unlock()
+			add(outcomeOf(live, co))
 			return nil
 		})
 	})
@@ -148,6 +139,21 @@ func (l *LiftReporter) sharesOf(ctx context.Context, live *decision.Catalog, exp
 		out[e.LiveVersion] = s
 	}
 	return out, nil
+}
+
+// gather scans the segments in parallel and collects what each scan adds, in no
+// particular order.
+func gather[T any](segments int, scan func(segment int, add func(T)) error) ([]T, error) {
+	var mu sync.Mutex
+	var out []T
+	err := parallel(segments, func(seg int) error {
+		return scan(seg, func(x T) {
+			mu.Lock()
+			out = append(out, x)
+			mu.Unlock()
+		})
+	})
+	return out, err
 }
 
 // parallel runs fn for each of the segments at once and joins their errors.
