@@ -45,6 +45,33 @@ lint: tools
 eval:
 	go run ./infra/evaluate -datasets ../shared/datasets -out docs/model-quality.md
 
+# The simulations of docs/results.md, one command per dataset; another copy of a log can
+# be given, e.g. `make simulate-hillstrom HILLSTROM=my.csv`. Reports go to results/.
+DATASETS ?= ../shared/datasets
+HILLSTROM ?= $(DATASETS)/hillstrom/hillstrom-dev.csv
+OBD_MEN ?= $(DATASETS)/obd-men
+RESULTS := $(ROOT)/results
+
+.PHONY: simulate-hillstrom simulate-obd
+## simulate-hillstrom: the engine's uplift targeting on the Hillstrom e-mail test, valued
+## on the held-out half beside the usual uplift models (results/hillstrom.{txt,json,html}).
+simulate-hillstrom: peers
+	@mkdir -p $(RESULTS)
+	$(PEERS_PYTHON) infra/peers/uplift.py --mapping docs/simulate/hillstrom.mapping.yaml --log $(HILLSTROM) --out $(RESULTS)/hillstrom-peers
+	go run ./infra/cmd/simulate -mapping docs/simulate/hillstrom.mapping.yaml -catalog docs/simulate/hillstrom.catalog.yaml \
+	  -ranking "two-model logistic regression=$(RESULTS)/hillstrom-peers/two-model-logistic-regression.csv" \
+	  -ranking "two-model LightGBM=$(RESULTS)/hillstrom-peers/two-model-LightGBM.csv" \
+	  -ranking "class transformation=$(RESULTS)/hillstrom-peers/class-transformation.csv" \
+	  -json $(RESULTS)/hillstrom.json -html $(RESULTS)/hillstrom.html $(HILLSTROM) | tee $(RESULTS)/hillstrom.txt
+
+## simulate-obd: the engine's policy on the Open Bandit men campaign's random log, beside
+## the production Thompson sampling policy's own log (results/obd-men.{txt,json,html}).
+simulate-obd:
+	@mkdir -p $(RESULTS)
+	go run ./infra/cmd/simulate -mapping docs/simulate/obd-men.mapping.yaml -catalog docs/simulate/obd-men.catalog.yaml \
+	  -logged "production Thompson sampling=$(OBD_MEN)/bts.csv" \
+	  -json $(RESULTS)/obd-men.json -html $(RESULTS)/obd-men.html $(OBD_MEN)/random.csv | tee $(RESULTS)/obd-men.txt
+
 .PHONY: build
 ## build: the four bootstrap binaries for this host, for the local emulator (bin/<function>/bootstrap).
 build:

@@ -35,8 +35,9 @@ VENV_STAMP := $(VENV)/.installed-sam-$(AWS_SAM_CLI_VERSION)-cfnlint-$(CFN_LINT_V
 STATICCHECK_STAMP := $(CACHE)/bin/.staticcheck-$(STATICCHECK_VERSION)
 
 .PHONY: tools tools-clean
-## tools: install DynamoDB Local, ElasticMQ, aws-sam-cli (with the Lambda RIE), cfn-lint and staticcheck into .cache/.
-tools: $(DYNAMODB_LOCAL_STAMP) $(ELASTICMQ_STAMP) $(VENV_STAMP) $(STATICCHECK_STAMP)
+## tools: install DynamoDB Local, ElasticMQ, aws-sam-cli (with the Lambda RIE), cfn-lint and staticcheck into .cache/,
+## and Debian's Chromium for the browser tests.
+tools: $(DYNAMODB_LOCAL_STAMP) $(ELASTICMQ_STAMP) $(VENV_STAMP) $(STATICCHECK_STAMP) chromium
 
 ## tools-clean: remove everything `make tools` installed (the Maven download cache included).
 tools-clean:
@@ -91,3 +92,31 @@ $(STATICCHECK_STAMP):
 java-and-maven:
 	@command -v java >/dev/null || { echo "tools: java (17+) not found; install a JDK, e.g. apt-get install default-jdk-headless" >&2; exit 1; }
 	@command -v mvn >/dev/null || { echo "tools: mvn not found; install Maven, e.g. apt-get install maven" >&2; exit 1; }
+
+# Headless Chromium for the browser tests (infra/browser), from Debian's own package: the
+# machine's distribution keeps it patched, and an exact version pin would break the day
+# the archive drops that version, so the pin is the distribution's release. It installs
+# system-wide, so it needs root (or sudo); once there, this is a check only.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "tools: chromium not found and no apt-get; install Chromium for the browser tests" >&2; exit 1; }; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
+
+# The peers the engine's quality is measured against (uplift models, Vowpal Wabbit), in a
+# venv of their own: they are heavy and only the measurements need them, not `make test`.
+# The stamp carries the requirements' checksum, so editing a pin reinstalls.
+PEERS_VENV := $(CACHE)/peers
+PEERS_PYTHON := $(PEERS_VENV)/bin/python
+PEERS_STAMP := $(PEERS_VENV)/.installed-$(shell cksum < $(ROOT)/infra/peers/requirements.txt | cut -d' ' -f1)
+
+.PHONY: peers
+## peers: install the pinned peers of infra/peers/requirements.txt into .cache/peers.
+peers: $(PEERS_STAMP)
+
+$(PEERS_STAMP):
+	test -x $(PEERS_PYTHON) || python3 -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install -q --disable-pip-version-check -r infra/peers/requirements.txt
+	rm -f $(PEERS_VENV)/.installed-*
+	touch $@

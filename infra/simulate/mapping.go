@@ -135,6 +135,9 @@ func (m Mapping) Actions() []string {
 
 // Row is one logged interaction.
 type Row struct {
+	// Index is the row's position among the log's data rows (0 for the first after the
+	// header), which ordering by time does not change: rankings name rows by it.
+	Index      int
 	At         time.Time
 	Attributes map[string]any
 	// Logged is the index of the logged action in Mapping.Actions.
@@ -210,7 +213,7 @@ func (m Mapping) ReadRows(r io.Reader, name string) ([]Row, error) {
 
 func (m Mapping) row(rec []string, col map[string]int, actions []string, index int) (Row, error) {
 	cell := func(c string) string { return strings.TrimSpace(rec[col[c]]) }
-	row := Row{At: origin.Add(time.Duration(index) * time.Second), Attributes: map[string]any{}}
+	row := Row{Index: index, At: origin.Add(time.Duration(index) * time.Second), Attributes: map[string]any{}}
 	action, ok := m.Treatment.Actions[cell(m.Treatment.Column)]
 	if !ok {
 		return row, fmt.Errorf("treatment %q is not in the mapping", cell(m.Treatment.Column))

@@ -27,6 +27,19 @@ type Options struct {
 	RefreshEvery int
 	// Progress, when set, is called as rows are replayed.
 	Progress func(done, total int)
+	// Rankings are outside models' targeting of the same rows, valued on the uplift
+	// curve beside the engine's with the same estimator.
+	Rankings []Ranking
+	// Logs are other policies' own logs (read with the same mapping): each is valued
+	// on-policy, by the mean of its rows in the period of the valued rows, beside the
+	// engine, as "NAME (own log)".
+	Logs []Log
+}
+
+// Log is a named log of another policy.
+type Log struct {
+	Name string
+	Rows []Row
 }
 
 // Result is what a replay measured. Its JSON form is the --json document.
@@ -44,6 +57,13 @@ type Result struct {
 	// AUC is the prequential AUC on the valued rows: the logged action's propensity,
 	// scored before the row was learned from, against its outcome.
 	AUC float64 `json:"auc"`
+	// AUCOverTime is the prequential AUC so far at checkpoints through the valued rows,
+	// from the first checkpoint with both outcomes seen: how the ranking held up.
+	AUCOverTime []AUCPoint `json:"aucOverTime,omitempty"`
+	// Calibration sets the logged action's propensity, in deciles of it, beside the
+	// outcome rate observed; ECE is their expected calibration error.
+	Calibration []adaptive.CalibrationGroup `json:"calibration,omitempty"`
+	ECE         float64                     `json:"ece"`
 	// Silence is the share of the valued rows for which the engine chose nothing;
 	// Choices counts its choices by action ("" is nothing).
 	Silence float64        `json:"silenceShare"`
@@ -52,10 +72,21 @@ type Result struct {
 	// valued rows ranked by the uplift of their best action, the top share of them
 	// sent it and the rest nothing; what each budget adds over sending nothing.
 	Uplift []UpliftPoint `json:"uplift,omitempty"`
+	// Peers are the uplift curves of Options.Rankings, in their order.
+	Peers []PeerCurve `json:"peers,omitempty"`
 	// Forecast is, for the half budget, the outcomes per row the engine's models
 	// predict against what the log shows (doubly robust).
 	Forecast *Forecast `json:"forecast,omitempty"`
 }
+
+// AUCPoint is the prequential AUC over the first Rows valued rows.
+type AUCPoint struct {
+	Rows int     `json:"rows"`
+	AUC  float64 `json:"auc"`
+}
+
+// aucCheckpoints is how many points AUCOverTime aims for.
+const aucCheckpoints = 20
 
 // UpliftPoint is one budget of the uplift curve: the outcomes per row it adds over
 // sending nothing, with its paired 95% interval, and that as a share of what the best
@@ -119,6 +150,7 @@ func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options)
 	var scores []float64
 	var labels []bool
 	var ranks []ranking
+	var valuedRows []int // Row.Index of each valued row, for the rankings
 	for i, row := range rows {
 		if i%o.RefreshEvery == 0 {
 			r.refresh(row.At)
@@ -140,6 +172,7 @@ func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options)
 				scores, labels = append(scores, p), append(labels, row.Outcome)
 			}
 			ranks = append(ranks, r.rank(scored))
+			valuedRows = append(valuedRows, row.Index)
 		}
 		if err := r.learn(id, row, scored); err != nil {
 			return res, fmt.Errorf("row %d: %w", i+1, err)
@@ -155,6 +188,8 @@ func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options)
 	if res.AUC = adaptive.AUC(scores, labels); math.IsNaN(res.AUC) {
 		res.AUC = 0.5 // no positive or no negative outcome: no ranking to measure
 	}
+	res.AUCOverTime = aucOverTime(scores, labels)
+	res.Calibration, res.ECE = adaptive.Calibration(scores, labels, adaptive.CalibrationGroups)
 	eo := offpolicy.Options{Bootstrap: o.Bootstrap, Seed: o.Seed, Level: o.Level}
 	if res.Policies, err = r.policies(MetricOutcome, outcomes, eo); err != nil {
 		return res, err
@@ -166,12 +201,54 @@ func Replay(name string, catalogSource []byte, m Mapping, rows []Row, o Options)
 		}
 		res.Policies = append(res.Policies, more...)
 	}
-	if slices.Contains(r.actions, "") {
-		if res.Uplift, res.Forecast, err = r.upliftCurve(outcomes, ranks, eo); err != nil {
+	for _, l := range o.Logs {
+		own, err := ownLogValue(l, rows[split].At, rows[len(rows)-1].At, m.Value != "", eo)
+		if err != nil {
 			return res, err
 		}
+		res.Policies = append(res.Policies, own...)
+	}
+	if !slices.Contains(r.actions, "") {
+		if len(o.Rankings) > 0 {
+			return res, fmt.Errorf("rankings need a log with \"nothing\" to measure uplift against")
+		}
+		return res, nil
+	}
+	var half []bool
+	if res.Uplift, half, err = r.upliftCurve(outcomes, ranks, eo); err != nil {
+		return res, err
+	}
+	if res.Forecast, err = r.forecast(outcomes, ranks, half, eo); err != nil {
+		return res, err
+	}
+	for _, ranking := range o.Rankings {
+		peer, err := r.peerRanks(ranking, valuedRows)
+		if err != nil {
+			return res, err
+		}
+		curve, peerHalf, err := r.upliftCurve(outcomes, peer, eo)
+		if err != nil {
+			return res, fmt.Errorf("ranking %s: %w", ranking.Name, err)
+		}
+		ahead, err := offpolicy.Difference(r.sendingTo(outcomes, ranks, half), r.sendingTo(outcomes, peer, peerHalf), eo)
+		if err != nil {
+			return res, fmt.Errorf("ranking %s: %w", ranking.Name, err)
+		}
+		res.Peers = append(res.Peers, PeerCurve{Name: ranking.Name, Uplift: curve, EngineAheadAtHalf: Gain{Value: ahead.Value, CI: ahead.CI}})
 	}
 	return res, nil
+}
+
+// aucOverTime is the AUC of the first n scores at evenly spaced n, where it is defined.
+func aucOverTime(scores []float64, labels []bool) []AUCPoint {
+	var out []AUCPoint
+	for c := 1; c <= aucCheckpoints; c++ {
+		n := c * len(scores) / aucCheckpoints
+		if auc := adaptive.AUC(scores[:n], labels[:n]); n > 0 && !math.IsNaN(auc) {
+			out = append(out, AUCPoint{Rows: n, AUC: auc})
+		}
+	}
+	return out
 }
 
 // ranking is a valued row's best action by uplift, for the uplift curve: its index,
@@ -197,20 +274,17 @@ var budgets = []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
 
 // upliftCurve values, for each budget, the policy that sends the top share of the rows
 // (by the uplift of their best action) that action and the rest nothing, against
-// sending nothing; and, for the half budget, the engine's forecast against the log.
-func (r *replay) upliftCurve(rounds []offpolicy.Round, ranks []ranking, o offpolicy.Options) ([]UpliftPoint, *Forecast, error) {
+// sending nothing. half says which rows the half budget sends.
+func (r *replay) upliftCurve(rounds []offpolicy.Round, ranks []ranking, o offpolicy.Options) (curve []UpliftPoint, half []bool, err error) {
 	nothing := slices.Index(r.actions, "")
-	with := func(choose func(i int) int) []offpolicy.Round {
-		return retarget(rounds, func(i int) []float64 { return oneHot(len(r.actions), choose(i)) })
-	}
-	noOne := with(func(int) int { return nothing })
+	noOne := r.sending(rounds, func(int) int { return nothing })
 	// The reference: what the best everyone-one-action policy adds.
 	reference := 0.0
 	for a := range r.actions {
 		if a == nothing {
 			continue
 		}
-		d, err := offpolicy.Difference(with(func(int) int { return a }), noOne, o)
+		d, err := offpolicy.Difference(r.sending(rounds, func(int) int { return a }), noOne, o)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -229,20 +303,12 @@ func (r *replay) upliftCurve(rounds []offpolicy.Round, ranks []ranking, o offpol
 		}
 		return cmp.Compare(ranks[b].uplift, ranks[a].uplift)
 	})
-	var curve []UpliftPoint
-	var forecast *Forecast
 	for _, budget := range budgets {
 		sent := make([]bool, len(ranks))
 		for _, i := range order[:int(budget*float64(len(order))+0.5)] {
 			sent[i] = ranks[i].ok
 		}
-		policy := with(func(i int) int {
-			if sent[i] {
-				return ranks[i].best
-			}
-			return nothing
-		})
-		d, err := offpolicy.Difference(policy, noOne, o)
+		d, err := offpolicy.Difference(r.sendingTo(rounds, ranks, sent), noOne, o)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -252,23 +318,46 @@ func (r *replay) upliftCurve(rounds []offpolicy.Round, ranks []ranking, o offpol
 		}
 		curve = append(curve, p)
 		if budget == 0.5 {
-			est, err := offpolicy.Evaluate(policy, o)
-			if err != nil {
-				return nil, nil, err
-			}
-			predicted := 0.0
-			for i, rk := range ranks {
-				if sent[i] {
-					predicted += rk.propensity
-				} else {
-					predicted += rk.baseline
-				}
-			}
-			dr := est[slices.IndexFunc(est, func(e offpolicy.Estimate) bool { return e.Estimator == offpolicy.DR })]
-			forecast = &Forecast{Predicted: predicted / float64(len(ranks)), Actual: dr.Value, ActualCI: dr.CI}
+			half = sent
 		}
 	}
-	return curve, forecast, nil
+	return curve, half, nil
+}
+
+// sending values the policy that sends row i the action choose(i).
+func (r *replay) sending(rounds []offpolicy.Round, choose func(i int) int) []offpolicy.Round {
+	return retarget(rounds, func(i int) []float64 { return oneHot(len(r.actions), choose(i)) })
+}
+
+// sendingTo values the policy that sends the rows marked sent their best action and
+// the others nothing.
+func (r *replay) sendingTo(rounds []offpolicy.Round, ranks []ranking, sent []bool) []offpolicy.Round {
+	nothing := slices.Index(r.actions, "")
+	return r.sending(rounds, func(i int) int {
+		if sent[i] {
+			return ranks[i].best
+		}
+		return nothing
+	})
+}
+
+// forecast is the engine's predicted outcomes per row for the rows marked sent sent
+// their best action and the others nothing, against what the log shows (doubly robust).
+func (r *replay) forecast(rounds []offpolicy.Round, ranks []ranking, sent []bool, o offpolicy.Options) (*Forecast, error) {
+	est, err := offpolicy.Evaluate(r.sendingTo(rounds, ranks, sent), o)
+	if err != nil {
+		return nil, err
+	}
+	predicted := 0.0
+	for i, rk := range ranks {
+		if sent[i] {
+			predicted += rk.propensity
+		} else {
+			predicted += rk.baseline
+		}
+	}
+	dr := est[slices.IndexFunc(est, func(e offpolicy.Estimate) bool { return e.Estimator == offpolicy.DR })]
+	return &Forecast{Predicted: predicted / float64(len(ranks)), Actual: dr.Value, ActualCI: dr.CI}, nil
 }
 
 // catalogs returns the catalog to value and its scoring twin: the same actions, rules
@@ -506,6 +595,36 @@ func (r *replay) policies(metric string, rounds []offpolicy.Round, o offpolicy.O
 	}
 	if err := add("random", fixed(uniform)); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// ownLogValue is a policy's value on its own log (the mean of its rows' outcomes and
+// values) between from and to, the period of the valued rows.
+func ownLogValue(l Log, from, to time.Time, withValue bool, o offpolicy.Options) ([]Policy, error) {
+	var outcomes, values []float64
+	for _, row := range l.Rows {
+		if !row.At.Before(from) && !row.At.After(to) {
+			outcomes, values = append(outcomes, row.reward()), append(values, row.Value)
+		}
+	}
+	if len(outcomes) == 0 {
+		return nil, fmt.Errorf("log %s has no rows between %s and %s, the period valued", l.Name, from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	var out []Policy
+	for _, metric := range []struct {
+		name string
+		xs   []float64
+		use  bool
+	}{{MetricOutcome, outcomes, true}, {MetricValue, values, withValue}} {
+		if !metric.use {
+			continue
+		}
+		e, err := offpolicy.Mean(metric.xs, o)
+		if err != nil {
+			return nil, fmt.Errorf("log %s: %w", l.Name, err)
+		}
+		out = append(out, Policy{Name: l.Name + " (own log)", Metric: metric.name, Estimator: e.Estimator, Value: e.Value, CI: e.CI})
 	}
 	return out, nil
 }

@@ -136,6 +136,13 @@ func TestReplayValuesTheEngineAndTheFixedPolicies(t *testing.T) {
 	if res.AUC < 0.6 {
 		t.Errorf("prequential AUC %.3f, want the models to rank kinds (above 0.6)", res.AUC)
 	}
+	if n := len(res.AUCOverTime); n < 10 || res.AUCOverTime[n-1].AUC != res.AUC {
+		t.Errorf("AUC over time %+v: want at least 10 checkpoints ending at the AUC %.4f", res.AUCOverTime, res.AUC)
+	}
+	// The models learned the world's three rates: calibrated within a few points.
+	if len(res.Calibration) < 3 || res.ECE > 0.03 {
+		t.Errorf("calibration %+v, ECE %.4f: want groups and an error under 0.03", res.Calibration, res.ECE)
+	}
 	hasValue := false
 	for _, p := range res.Policies {
 		hasValue = hasValue || p.Metric == simulate.MetricValue
@@ -242,5 +249,85 @@ func TestReplayByUplift(t *testing.T) {
 	}
 	if f := res.Forecast; f == nil || f.Predicted < f.ActualCI[0] || f.Predicted > f.ActualCI[1] {
 		t.Errorf("forecast %+v, want the prediction inside the log's interval", res.Forecast)
+	}
+}
+
+// Rankings from outside models are valued on the same rows by the same estimator: one
+// that knows the world's truth beats one that ranks it upside down.
+func TestRankingsAreValuedBesideTheEngine(t *testing.T) {
+	m := mapping(t, worldMapping)
+	log := worldLog(21, 6000)
+	rows, err := m.ReadRows(strings.NewReader(log), "world.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[int]string{}
+	for i, line := range strings.Split(strings.TrimSpace(log), "\n")[1:] {
+		kinds[i] = strings.Split(line, ",")[0]
+	}
+	// The true best action and its uplift over nothing, per kind.
+	best := map[string]simulate.Ranked{"a": {Action: "offer-x", Uplift: 0.20}, "b": {Action: "offer-y", Uplift: 0.20}, "c": {Action: "offer-x", Uplift: -0.08}}
+	oracle := simulate.Ranking{Name: "oracle", Rows: map[int]simulate.Ranked{}}
+	upsideDown := simulate.Ranking{Name: "upside down", Rows: map[int]simulate.Ranked{}}
+	for i, kind := range kinds {
+		oracle.Rows[i] = best[kind]
+		upsideDown.Rows[i] = simulate.Ranked{Action: best[kind].Action, Uplift: -best[kind].Uplift}
+	}
+	res, err := simulate.Replay("world.yaml", []byte(worldCatalog), m, rows, simulate.Options{Bootstrap: 100, Seed: 2, Rankings: []simulate.Ranking{oracle, upsideDown}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Peers) != 2 || res.Peers[0].Name != "oracle" || res.Peers[1].Name != "upside down" {
+		t.Fatalf("peers %+v, want oracle then upside down", res.Peers)
+	}
+	at := func(curve []simulate.UpliftPoint, budget float64) simulate.UpliftPoint {
+		for _, p := range curve {
+			if p.Budget == budget {
+				return p
+			}
+		}
+		t.Fatalf("no budget %v in %+v", budget, curve)
+		return simulate.UpliftPoint{}
+	}
+	good, bad := at(res.Peers[0].Uplift, 0.5), at(res.Peers[1].Uplift, 0.5)
+	if good.CI[0] <= bad.CI[1] {
+		t.Errorf("half budget: oracle %+v, upside down %+v; want the oracle clearly ahead", good, bad)
+	}
+	if ahead := res.Peers[1].EngineAheadAtHalf; ahead.CI[0] <= 0 {
+		t.Errorf("the engine's half budget against upside down's: %+v, want clearly ahead", ahead)
+	}
+	// The same policy at full budget, whatever the order.
+	if g, b := at(res.Peers[0].Uplift, 1), at(res.Peers[1].Uplift, 1); g.Incremental != b.Incremental {
+		t.Errorf("full budget: oracle %v, upside down %v; want the same policy valued the same", g.Incremental, b.Incremental)
+	}
+}
+
+func TestReadRankingRefuses(t *testing.T) {
+	tests := map[string]string{
+		"wrong header":   "index,action,uplift\n0,x,1\n",
+		"bad row":        "row,action,uplift\n-1,x,1\n",
+		"bad uplift":     "row,action,uplift\n0,x,NaN\n",
+		"twice":          "row,action,uplift\n0,x,1\n0,y,2\n",
+		"missing column": "row,action,uplift\n0,x\n",
+	}
+	for name, src := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := simulate.ReadRanking("peer", strings.NewReader(src)); err == nil {
+				t.Errorf("ReadRanking(%q) accepted it", src)
+			}
+		})
+	}
+}
+
+func TestRankingOfAnUnknownActionIsRefused(t *testing.T) {
+	m := mapping(t, worldMapping)
+	rows, err := m.ReadRows(strings.NewReader(worldLog(3, 600)), "world.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := simulate.Ranking{Name: "peer", Rows: map[int]simulate.Ranked{599: {Action: "offer-z", Uplift: 1}}}
+	_, err = simulate.Replay("world.yaml", []byte(worldCatalog), m, rows, simulate.Options{Bootstrap: 10, Rankings: []simulate.Ranking{peer}})
+	if err == nil || !strings.Contains(err.Error(), "offer-z") {
+		t.Errorf("Replay = %v, want an error naming offer-z", err)
 	}
 }

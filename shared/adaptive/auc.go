@@ -95,3 +95,44 @@ func AUC(scores []float64, labels []bool) float64 {
 	}
 	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }
+
+// Calibration compares predicted rates with observed outcomes: the predictions, in order
+// of score, are cut into up to groups equal-count groups (equal scores are never split,
+// so a tie larger than a group makes fewer, larger groups), and each group's mean
+// prediction is set beside its observed rate. ECE, the expected calibration error, is the
+// groups' mean absolute gap weighted by their sizes; 0 for no predictions.
+func Calibration(scores []float64, labels []bool, groups int) (out []CalibrationGroup, ece float64) {
+	if len(scores) == 0 || groups <= 0 {
+		return nil, 0
+	}
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
+	size := float64(len(order)) / float64(groups)
+	var g CalibrationGroup
+	var predictedSum float64
+	flush := func() {
+		if g.Responses == 0 {
+			return
+		}
+		g.Predicted, g.Observed = predictedSum/g.Responses, g.Positives/g.Responses
+		ece += g.Responses * math.Abs(g.Predicted-g.Observed)
+		out = append(out, g)
+		g, predictedSum = CalibrationGroup{}, 0
+	}
+	for i, k := range order {
+		// A group closes once it holds its share, unless the next score ties with this one.
+		if g.Responses > 0 && float64(i) >= float64(len(out)+1)*size && scores[k] != scores[order[i-1]] {
+			flush()
+		}
+		g.Responses++
+		predictedSum += scores[k]
+		if labels[k] {
+			g.Positives++
+		}
+	}
+	flush()
+	return out, ece / float64(len(scores))
+}

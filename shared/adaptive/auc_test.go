@@ -89,3 +89,56 @@ func TestAUC(t *testing.T) {
 		})
 	}
 }
+
+func TestCalibration(t *testing.T) {
+	tests := []struct {
+		name    string
+		scores  []float64
+		labels  []bool
+		groups  int
+		want    []CalibrationGroup
+		wantECE float64
+	}{
+		{name: "none", groups: 10},
+		{
+			name:   "two groups, both calibrated",
+			scores: []float64{0.25, 0.25, 0.25, 0.25, 0.75, 0.75, 0.75, 0.75},
+			labels: []bool{true, false, false, false, true, true, true, false},
+			groups: 2,
+			want:   []CalibrationGroup{{Responses: 4, Positives: 1, Predicted: 0.25, Observed: 0.25}, {Responses: 4, Positives: 3, Predicted: 0.75, Observed: 0.75}},
+		},
+		{
+			name:    "a tie is never split",
+			scores:  []float64{0.1, 0.5, 0.5, 0.5},
+			labels:  []bool{false, true, false, false},
+			groups:  4,
+			want:    []CalibrationGroup{{Responses: 1, Predicted: 0.1}, {Responses: 3, Positives: 1, Predicted: 0.5, Observed: 1.0 / 3}},
+			wantECE: (1*0.1 + 3*(0.5-1.0/3)) / 4,
+		},
+		{
+			name:    "overconfident",
+			scores:  []float64{0.9, 0.9},
+			labels:  []bool{true, false},
+			groups:  10,
+			want:    []CalibrationGroup{{Responses: 2, Positives: 1, Predicted: 0.9, Observed: 0.5}},
+			wantECE: 0.4,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ece := Calibration(tt.scores, tt.labels, tt.groups)
+			if len(got) != len(tt.want) {
+				t.Fatalf("Calibration = %+v, want %+v", got, tt.want)
+			}
+			for i := range got {
+				g, w := got[i], tt.want[i]
+				if g.Responses != w.Responses || g.Positives != w.Positives || math.Abs(g.Predicted-w.Predicted) > 1e-12 || math.Abs(g.Observed-w.Observed) > 1e-12 {
+					t.Errorf("group %d = %+v, want %+v", i, g, w)
+				}
+			}
+			if math.Abs(ece-tt.wantECE) > 1e-12 {
+				t.Errorf("ECE = %v, want %v", ece, tt.wantECE)
+			}
+		})
+	}
+}

@@ -32,13 +32,13 @@ type ModelReport struct {
 // bin holding many responses makes its group larger and the groups fewer).
 type CalibrationGroup struct {
 	// Responses and Positives are the group's (decayed) counts.
-	Responses float64
-	Positives float64
+	Responses float64 `json:"responses"`
+	Positives float64 `json:"positives"`
 	// Predicted is the mean propensity the current calibration curve gives the group's
 	// responses, each taken at its calibration bin's midpoint.
-	Predicted float64
+	Predicted float64 `json:"predicted"`
 	// Observed is Positives / Responses.
-	Observed float64
+	Observed float64 `json:"observed"`
 }
 
 // CalibrationGroups is how many groups a report's calibration table aims for: deciles.

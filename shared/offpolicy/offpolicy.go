@@ -50,6 +50,8 @@ const (
 	IPW   = "ipw"
 	SNIPS = "snips"
 	DR    = "dr"
+	// OnPolicy is Mean's estimator: the plain mean of a policy's own outcomes.
+	OnPolicy = "mean"
 )
 
 // Estimate is one estimator's value of the evaluated policy, per round, with its interval.
@@ -186,7 +188,7 @@ func Mean(values []float64, o Options) (Estimate, error) {
 		ts[i] = terms{weight: 1, weighted: v, dr: v}
 		total.add(ts[i], 1)
 	}
-	return Estimate{Estimator: "mean", Value: total.value(IPW), CI: percentiles(bootstrap(ts, o, []string{IPW})[0], o.Level)}, nil
+	return Estimate{Estimator: OnPolicy, Value: total.value(IPW), CI: percentiles(bootstrap(ts, o, []string{IPW})[0], o.Level)}, nil
 }
 
 // bootstrap resamples the rounds with replacement o.Bootstrap times and returns each

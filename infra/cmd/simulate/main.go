@@ -10,7 +10,8 @@
 // self-normalised IPW (snips) and doubly robust estimation (dr), each with a bootstrap
 // 95% interval, beside the logging policy's own value, everyone-one-action, no one and
 // random; the prequential AUC; and the share of silence. -json FILE writes the same as
-// a JSON document (see infra/simulate.Result).
+// a JSON document (see infra/simulate.Result); -html FILE a self-contained report with
+// charts (values with intervals, the uplift curve, AUC over time, calibration).
 //
 // Exit status: 0 done, 1 an error, 2 bad usage.
 package main
@@ -49,7 +50,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	bootstrap := fs.Int("bootstrap", 1000, "bootstrap resamples for the intervals")
 	seed := fs.Uint64("seed", 1, "seed of the bootstrap")
 	jsonPath := fs.String("json", "", "also write the result as JSON to `file`")
+	htmlPath := fs.String("html", "", "also write a self-contained HTML report with charts to `file`")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	var rankings rankingFlags
+	fs.Var(&rankings, "ranking", "value an outside model's targeting beside the engine's: `NAME=FILE`, a CSV of row,action,uplift (repeatable)")
+	var logs logFlags
+	fs.Var(&logs, "logged", "value another policy on its own log, read with the same mapping, over the valued period: `NAME=FILE` (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -57,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	result, err := simulateFile(*mappingPath, *catalogPath, fs.Arg(0), simulate.Options{Bootstrap: *bootstrap, Seed: *seed}, !*quiet, stderr)
+	result, err := simulateFile(*mappingPath, *catalogPath, fs.Arg(0), logs, simulate.Options{Bootstrap: *bootstrap, Seed: *seed, Rankings: rankings}, !*quiet, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "simulate:", err)
 		return 1
@@ -73,24 +79,97 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if *htmlPath != "" {
+		if err := writeReport(*htmlPath, result); err != nil {
+			fmt.Fprintln(stderr, "simulate: write the HTML report:", err)
+			return 1
+		}
+	}
 	return 0
 }
 
-func simulateFile(mappingPath, catalogPath, logPath string, o simulate.Options, progress bool, stderr io.Writer) (simulate.Result, error) {
+func writeReport(path string, result simulate.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := simulate.WriteReport(f, result); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// rankingFlags reads each -ranking NAME=FILE as it is given.
+type rankingFlags []simulate.Ranking
+
+func (r *rankingFlags) String() string { return fmt.Sprint(len(*r), " rankings") }
+
+func (r *rankingFlags) Set(v string) error {
+	name, path, err := namedFile(v)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ranking, err := simulate.ReadRanking(name, f)
+	if err != nil {
+		return err
+	}
+	*r = append(*r, ranking)
+	return nil
+}
+
+// logFlags keeps each -logged NAME=FILE; the files are read once the mapping is known.
+type logFlags []struct{ name, path string }
+
+func (l *logFlags) String() string { return fmt.Sprint(len(*l), " logs") }
+
+func (l *logFlags) Set(v string) error {
+	name, path, err := namedFile(v)
+	if err == nil {
+		*l = append(*l, struct{ name, path string }{name, path})
+	}
+	return err
+}
+
+func namedFile(v string) (name, path string, err error) {
+	name, path, ok := strings.Cut(v, "=")
+	if !ok || name == "" || path == "" {
+		return "", "", fmt.Errorf("want NAME=FILE, got %q", v)
+	}
+	return name, path, nil
+}
+
+func readRows(m simulate.Mapping, path string) ([]simulate.Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return m.ReadRows(f, path)
+}
+
+func simulateFile(mappingPath, catalogPath, logPath string, logs logFlags, o simulate.Options, progress bool, stderr io.Writer) (simulate.Result, error) {
 	m, err := simulate.ReadMapping(mappingPath)
 	if err != nil {
 		return simulate.Result{}, err
+	}
+	for _, l := range logs {
+		rows, err := readRows(m, l.path)
+		if err != nil {
+			return simulate.Result{}, err
+		}
+		o.Logs = append(o.Logs, simulate.Log{Name: l.name, Rows: rows})
 	}
 	source, err := os.ReadFile(catalogPath)
 	if err != nil {
 		return simulate.Result{}, err
 	}
-	f, err := os.Open(logPath)
-	if err != nil {
-		return simulate.Result{}, err
-	}
-	defer f.Close()
-	rows, err := m.ReadRows(f, logPath)
+	rows, err := readRows(m, logPath)
 	if err != nil {
 		return simulate.Result{}, err
 	}
@@ -122,11 +201,12 @@ func printResult(w io.Writer, r simulate.Result) {
 		fmt.Fprintf(w, " %s %d", name, r.Choices[a])
 	}
 	fmt.Fprintln(w)
-	metric, fixed := "", 0
+	metric, fixed, width := "", 0, len("policy")
 	for _, p := range r.Policies {
 		if strings.HasPrefix(p.Name, everyone) {
 			fixed++
 		}
+		width = max(width, len(p.Name))
 	}
 	for _, p := range r.Policies {
 		if strings.HasPrefix(p.Name, everyone) && fixed > maxFixedShown {
@@ -134,19 +214,27 @@ func printResult(w io.Writer, r simulate.Result) {
 		}
 		if p.Metric != metric {
 			metric = p.Metric
-			fmt.Fprintf(w, "\nvalue per row (%s)\n  %-28s %-9s %10s  %s\n", metric, "policy", "estimator", "value", "95% interval")
+			fmt.Fprintf(w, "\nvalue per row (%s)\n  %-*s %-9s %10s  %s\n", metric, width, "policy", "estimator", "value", "95% interval")
 		}
-		fmt.Fprintf(w, "  %-28s %-9s %10.4f  [%.4f, %.4f]\n", p.Name, p.Estimator, p.Value, p.CI[0], p.CI[1])
+		fmt.Fprintf(w, "  %-*s %-9s %10.4f  [%.4f, %.4f]\n", width, p.Name, p.Estimator, p.Value, p.CI[0], p.CI[1])
 	}
 	if len(r.Uplift) > 0 {
-		fmt.Fprintf(w, "\nuplift curve: the top of the rows by uplift sent their best action, the rest nothing (outcome, dr)\n")
-		fmt.Fprintf(w, "  %6s  %12s  %-20s  %s\n", "budget", "added/row", "95% interval", "share of the best everyone-one-action")
-		for _, u := range r.Uplift {
-			fmt.Fprintf(w, "  %5.0f%%  %12.4f  [%.4f, %.4f]  %5.1f%%\n", 100*u.Budget, u.Incremental, u.CI[0], u.CI[1], 100*u.Share)
-		}
+		printCurve(w, "uplift curve: the top of the rows by uplift sent their best action, the rest nothing (outcome, dr)", r.Uplift)
+	}
+	for _, peer := range r.Peers {
+		printCurve(w, "uplift curve of "+peer.Name+", on the same rows by the same estimator", peer.Uplift)
+		a := peer.EngineAheadAtHalf
+		fmt.Fprintf(w, "  the engine's half budget brings %+.4f [%+.4f, %+.4f] outcomes per row more than %s's\n", a.Value, a.CI[0], a.CI[1], peer.Name)
 	}
 	if f := r.Forecast; f != nil {
 		fmt.Fprintf(w, "\nforecast at half the budget: %.4f per row predicted, %.4f [%.4f, %.4f] in the log (%+.1f%%)\n",
 			f.Predicted, f.Actual, f.ActualCI[0], f.ActualCI[1], 100*(f.Predicted-f.Actual)/f.Actual)
+	}
+}
+
+func printCurve(w io.Writer, title string, curve []simulate.UpliftPoint) {
+	fmt.Fprintf(w, "\n%s\n  %6s  %12s  %-20s  %s\n", title, "budget", "added/row", "95% interval", "share of the best everyone-one-action")
+	for _, u := range curve {
+		fmt.Fprintf(w, "  %5.0f%%  %12.4f  [%.4f, %.4f]  %5.1f%%\n", 100*u.Budget, u.Incremental, u.CI[0], u.CI[1], 100*u.Share)
 	}
 }

@@ -30,14 +30,27 @@ func TestSimulateHillstromShapedLog(t *testing.T) {
 	if err := os.WriteFile(log, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "result.json")
+	// A peer that sends the Mens e-mail to every valued row, ranked by row number, and
+	// the same log standing in for another policy's own log.
+	var peer strings.Builder
+	peer.WriteString("row,action,uplift\n")
+	for i := 300; i < 600; i++ {
+		fmt.Fprintf(&peer, "%d,mens-email,%d\n", i, i)
+	}
+	ranking := filepath.Join(dir, "peer.csv")
+	if err := os.WriteFile(ranking, []byte(peer.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, report := filepath.Join(dir, "result.json"), filepath.Join(dir, "report.html")
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"-quiet", "-bootstrap", "50", "-json", out,
+	code := run([]string{"-quiet", "-bootstrap", "50", "-json", out, "-html", report,
+		"-ranking", "by row=" + ranking, "-logged", "the same=" + log,
 		"-mapping", "../../../docs/simulate/hillstrom.mapping.yaml", "-catalog", "../../../docs/simulate/hillstrom.catalog.yaml", log}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	for _, want := range []string{"hillstrom: 600 rows", "prequential AUC", "engine", "everyone: mens-email", "no one", "random", "value per row (value)"} {
+	for _, want := range []string{"hillstrom: 600 rows", "prequential AUC", "engine", "everyone: mens-email", "no one", "random", "value per row (value)",
+		"uplift curve of by row", "more than by row's", "the same (own log)"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout.String())
 		}
@@ -60,6 +73,18 @@ func TestSimulateHillstromShapedLog(t *testing.T) {
 	}
 	if doc.Dataset != "hillstrom" || doc.Rows != 600 || len(doc.Policies) == 0 || doc.Policies[0].Name != "engine" {
 		t.Errorf("JSON document = %+v, want hillstrom, 600 rows, the engine first", doc)
+	}
+	if html, err := os.ReadFile(report); err != nil || !strings.Contains(string(html), `<figure id="qini">`) {
+		t.Errorf("HTML report: %v; want one with the uplift curve", err)
+	}
+}
+
+func TestBadNamedFiles(t *testing.T) {
+	for _, args := range [][]string{{"-ranking", "no-equals-sign"}, {"-ranking", "x=missing.csv"}, {"-logged", "=log.csv"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(append(args, "-mapping", "m.yaml", "-catalog", "c.yaml", "log.csv"), &stdout, &stderr); code != 2 {
+			t.Errorf("run(%q) = %d, %q; want 2", args, code, stderr.String())
+		}
 	}
 }
 
