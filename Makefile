@@ -12,6 +12,9 @@ include infra/tools.mk
 
 .PHONY: demo up test lint unit eval
 
+# The datasets the measurements read (make eval, make simulate-*).
+DATASETS ?= ../shared/datasets
+
 ## demo: the main job, locally: install what is missing, start the stack, seed it, serve
 ## the API, make decisions, learn from responses, run a batch, deliver it, report, stop.
 demo: tools build
@@ -41,13 +44,13 @@ lint: tools
 	$(CFN_LINT) template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template template.yaml
 
-## eval: the model-quality evaluation on ../shared/datasets (slow; not part of test).
-eval:
-	go run ./infra/evaluate -datasets ../shared/datasets -out docs/model-quality.md
+## eval: the models' quality on ../shared/datasets beside Vowpal Wabbit (installs it with
+## `make peers`; a few minutes; not part of test): docs/model-quality.md.
+eval: peers
+	go run ./infra/evaluate -datasets $(DATASETS) -python $(PEERS_PYTHON) -out docs/model-quality.md
 
 # The simulations of docs/results.md, one command per dataset; another copy of a log can
 # be given, e.g. `make simulate-hillstrom HILLSTROM=my.csv`. Reports go to results/.
-DATASETS ?= ../shared/datasets
 HILLSTROM ?= $(DATASETS)/hillstrom/hillstrom-dev.csv
 OBD_MEN ?= $(DATASETS)/obd-men
 RESULTS := $(ROOT)/results

@@ -30,6 +30,8 @@ type example struct {
 
 // task is one evaluation: examples in time order, learned by one model per group.
 type task struct {
+	// dataset groups tasks whose settings are chosen together.
+	dataset string
 	name    string
 	columns []column
 	rows    []example
@@ -148,6 +150,7 @@ func loadHillstrom(dir string) ([]task, error) {
 	var tasks []task
 	for _, arm := range hillstromArms {
 		tasks = append(tasks, task{
+			dataset: "Hillstrom",
 			name:    "Hillstrom " + arm + " (visit)",
 			columns: hillstromColumns,
 			order:   "file order (no timestamp; the file is a fixed random split)",
@@ -205,8 +208,9 @@ func loadOBD(dir string) ([]task, error) {
 	// ISO timestamps in one time zone sort as strings; the sort is stable for equal ones.
 	slices.SortStableFunc(rows, func(a, b []string) int { return strings.Compare(a[timestamp], b[timestamp]) })
 
-	perItem := task{name: "OBD men random, one model per item (click)", columns: obdColumns, order: "timestamp order"}
+	perItem := task{dataset: "Open Bandit men", name: "OBD men random, one model per item (click)", columns: obdColumns, order: "timestamp order"}
 	withItem := task{
+		dataset: "Open Bandit men",
 		name:    "OBD men random, one model, item as predictor (click)",
 		columns: append(slices.Clone(obdColumns), column{"item_id", adaptive.Symbolic}),
 		order:   "timestamp order",

@@ -48,9 +48,3 @@ func percentiles(xs []float64) (lo, hi float64) {
 	at := func(q float64) float64 { return xs[int(math.Round(q*float64(len(xs)-1)))] }
 	return at(0.025), at(0.975)
 }
-
-// bootstrapAUC returns the AUC of scores with a 95% percentile interval from n resamples.
-func bootstrapAUC(scores []float64, labels []bool, n int, rng *rand.Rand) interval {
-	a, _, _ := pairedBootstrap(scores, scores, labels, n, rng)
-	return a
-}

@@ -115,11 +115,12 @@ func (s *State) Each(f func(Key, int64)) {
 // impressions. Counting an impression when shown and a success when it comes keeps
 // every write an addition, without finding and undoing the impression of a success;
 // the negatives are the impressions minus the successes, at zero at least (a success
-// reported without its impression).
+// reported without its impression). The logistic kind's sums are not counts of
+// responses and pass through as they are.
 func StateFromImpressions(counters map[Key]int64) *State {
 	s := NewState()
 	for k, n := range counters {
-		if k.Positive {
+		if k.Positive || k.IsSum() {
 			s.counts[k] += n
 			continue
 		}

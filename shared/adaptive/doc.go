@@ -2,9 +2,16 @@
 // channel, if the catalog says so) that learns from every response, explains its scores by
 // predictor, knows how much evidence it has, and explores actions it knows little about.
 //
+// # Kinds
+//
+// A model is of one kind (Config.Kind, kinds.go): NaiveBayes, described below, or Logistic,
+// an online logistic regression over the same bins blended with naive Bayes while positives
+// are few (logistic.go). Every kind keeps the naive Bayes counters, so reports, evidence and
+// exploration read the same for both; a kind adds its own counters, kept by the same rules.
+//
 // # Model
 //
-// The model is a naive Bayes classifier over binned predictors. Each predictor value falls in a
+// The naive Bayes model is a classifier over binned predictors. Each predictor value falls in a
 // bin; each bin's response rate, shrunk towards the model's base rate, gives a log-odds
 // contribution; the raw score is the base log-odds plus the contributions of the active
 // predictors. Because naive Bayes double-counts correlated predictors, the raw score is then
@@ -23,9 +30,12 @@
 //	<bucket>/*/<outcome>/                total responses of the model
 //	<bucket>/<predictor>/<outcome>/<bin> responses whose predictor value fell in <bin>
 //	<bucket>/~cal/<outcome>/<bin>        responses whose raw score fell in calibration <bin>
+//	<bucket>/~z.<predictor>/neg/<bin>    the logistic kind's FTRL sums, z and (~n.) n, in
+//	<bucket>/~n.<predictor>/neg/<bin>    integer millionths ("*" for the bias; Key.IsSum)
 //
 // <bucket> is the time bucket (see Memory), <outcome> is "pos" or "neg", <bin> is the symbol
-// itself for a symbolic predictor (the empty string when missing), the index of the fine bin for
+// itself for a symbolic predictor (the empty string when missing; OtherSymbol beyond the
+// predictor's MaxSymbols or MaxSymbolBytes), the index of the fine bin for
 // a numeric one ("na" when missing). The bin comes last so a symbol may contain any character.
 //
 // # Adaptive binning without a global pass

@@ -34,34 +34,49 @@ func (m *Model) Config() Config { return m.cfg }
 // State returns the model's counters.
 func (m *Model) State() *State { return m.state }
 
-// Update returns the counters to add for one response (positive or not) of a customer whose
-// predictor values are x, at time at. It does not change the model: pass the Delta to Apply, or
-// to a store that ADDs it. The calibration counter uses the score the model gives x now, before
-// learning from it.
+// Update returns the counters to add for one labelled example (a response, positive or
+// not) of a customer whose predictor values are x, at time at. It does not change the
+// model: pass the Delta to Apply. The calibration counter uses the score the model gives x
+// now, before learning from it.
 func (m *Model) Update(x []Value, positive bool, at time.Time) Delta {
 	return m.Snapshot(at).Observe(x, positive, at)
 }
 
-// Observe returns the counters to add for one response of a customer whose predictor values
-// are x, at time at, scoring x with this snapshot for the calibration counter. A store that
-// keeps compiled snapshots uses it to learn without recompiling the model.
+// Observe returns the counters to add for one labelled example of a customer whose
+// predictor values are x, at time at, scoring x with this snapshot: in memory, where a
+// negative is known at once. A store learns in two steps instead (ObserveScored).
 func (s *Snapshot) Observe(x []Value, positive bool, at time.Time) Delta {
-	return s.ObserveScored(x, positive, at, s.rawContribution(x))
+	l := labelNegative
+	if positive {
+		l = labelPositive
+	}
+	return s.observe(x, l, at, s.scorer.contribution(x))
 }
 
-// ObserveScored is Observe with the calibration counter chosen by contribution, the
-// Score.Contribution the customer had when the decision was made. A response arrives
-// after the decision, often after the model has learned more; binning an impression
-// and its later click by one and the same score keeps the calibration table (and the
-// model's AUC read from it) honest.
+// ObserveScored returns the counters a store adds for one response: an impression when
+// positive is false, the success that follows it when true (the store keeps impressions
+// and successes, see StateFromImpressions). contribution is the Score.Contribution the
+// customer had when the decision was made: a response arrives after the decision, often
+// after the model has learned more, and binning an impression and its later click by one
+// and the same score keeps the calibration table (and the model's AUC read from it)
+// honest; the logistic kind steps from it too.
 func (s *Snapshot) ObserveScored(x []Value, positive bool, at time.Time, contribution float64) Delta {
+	l := labelImpression
+	if positive {
+		l = labelSuccess
+	}
+	return s.observe(x, l, at, contribution)
+}
+
+func (s *Snapshot) observe(x []Value, l label, at time.Time, contribution float64) Delta {
+	positive := l.positive()
 	bucket := s.cfg.Memory.bucketOf(at)
 	raw := contribution
-	d := make(Delta, 0, len(s.cfg.Predictors)+2)
+	d := make(Delta, 0, 3*len(s.cfg.Predictors)+4)
 	d = append(d, Increment{Key: Key{Bucket: bucket, Predictor: totalName, Positive: positive}, N: 1})
 	for i, p := range s.cfg.Predictors {
 		d = append(d, Increment{
-			Key: Key{Bucket: bucket, Predictor: p.Name, Positive: positive, Bin: binID(p, valueAt(x, i))},
+			Key: Key{Bucket: bucket, Predictor: p.Name, Positive: positive, Bin: s.bin(i, valueAt(x, i))},
 			N:   1,
 		})
 	}
@@ -69,7 +84,7 @@ func (s *Snapshot) ObserveScored(x []Value, positive bool, at time.Time, contrib
 		Key: Key{Bucket: bucket, Predictor: calibrationName, Positive: positive, Bin: strconv.Itoa(calibrationBin(raw))},
 		N:   1,
 	})
-	return d
+	return s.scorer.observe(x, l, bucket, contribution, d)
 }
 
 // Apply adds a delta to the model's counters.
@@ -106,6 +121,23 @@ func binID(p Predictor, v Value) string {
 		return missingBin
 	}
 	return strconv.Itoa(fineBin(p.Bins, v.Number))
+}
+
+// bin is the bin a response with value v is learned in for predictor i: binID, but a
+// symbol beyond the predictor's bound is OtherSymbol.
+func (s *Snapshot) bin(i int, v Value) string {
+	p := s.cfg.Predictors[i]
+	if p.Kind != Symbolic || v.Symbol == "" {
+		return binID(p, v)
+	}
+	if len(v.Symbol) > MaxSymbolBytes {
+		return OtherSymbol
+	}
+	counted := s.counted[i]
+	if _, ok := counted[v.Symbol]; ok || len(counted) < p.maxSymbols() {
+		return v.Symbol
+	}
+	return OtherSymbol
 }
 
 // missingBin is the bin of a missing numeric value.

@@ -12,7 +12,8 @@ type Score struct {
 	Propensity float64
 	// LogOdds is the calibrated log-odds, logit(Propensity).
 	LogOdds float64
-	// RawLogOdds is the naive Bayes log-odds before calibration: base plus contributions.
+	// RawLogOdds is the log-odds before calibration: base plus contributions (the same
+	// as LogOdds for a kind that needs no calibration).
 	RawLogOdds float64
 	// Evidence is the (decayed) number of responses the model has learned from.
 	Evidence float64
@@ -37,7 +38,7 @@ type Contribution struct {
 // Score returns the propensity of x, a slice of values aligned with Config.Predictors (missing
 // values may be omitted at the end). It does not allocate.
 func (s *Snapshot) Score(x []Value) Score {
-	raw := s.rawContribution(x)
+	raw := s.scorer.contribution(x)
 	calibrated := s.calibration.apply(raw)
 	return Score{
 		Propensity:   sigmoid(calibrated),
@@ -54,12 +55,13 @@ func (s *Snapshot) Score(x []Value) Score {
 func (s *Snapshot) Explain(x []Value, buf []Contribution) []Contribution {
 	start := len(buf)
 	for i := range s.predictors {
-		p := &s.predictors[i]
-		if !p.active {
+		v := valueAt(x, i)
+		c, active := s.scorer.weight(i, v)
+		if !active {
 			continue
 		}
-		c, n := p.lookup(valueAt(x, i))
-		buf = append(buf, Contribution{Predictor: p.name, LogOdds: c, Evidence: n})
+		_, n := s.predictors[i].lookup(v)
+		buf = append(buf, Contribution{Predictor: s.predictors[i].name, LogOdds: c, Evidence: n})
 	}
 	slices.SortStableFunc(buf[start:], func(a, b Contribution) int {
 		return cmp.Compare(math.Abs(b.LogOdds), math.Abs(a.LogOdds))
@@ -67,8 +69,8 @@ func (s *Snapshot) Explain(x []Value, buf []Contribution) []Contribution {
 	return buf
 }
 
-// rawContribution returns the sum of the active predictors' contributions for x.
-func (s *Snapshot) rawContribution(x []Value) float64 {
+// nbContribution returns the sum of the active predictors' naive Bayes contributions.
+func (s *Snapshot) nbContribution(x []Value) float64 {
 	var sum float64
 	for i := range s.predictors {
 		p := &s.predictors[i]
@@ -104,4 +106,17 @@ func (p *compiledPredictor) lookup(v Value) (contrib, evidence float64) {
 		return sb.contrib, sb.evidence
 	}
 	return p.rareContrib, p.rareEvidence
+}
+
+// standingSymbols are the symbols that stand alone in the predictor's groups (the
+// others share the rare group's contribution).
+func (p *compiledPredictor) standingSymbols() []string {
+	var out []string
+	for sym := range p.symbols {
+		out = append(out, sym)
+	}
+	for i := range p.symbolList {
+		out = append(out, p.symbolList[i].symbol)
+	}
+	return out
 }

@@ -18,6 +18,11 @@ type Snapshot struct {
 	// calibrationBins are the decayed calibration counters by raw-score bin, kept for
 	// Report.
 	calibrationBins []counts
+	// scorer is the model's kind, compiled.
+	scorer scorer
+	// counted are, per symbolic predictor, the symbols with evidence in memory (nil for
+	// a numeric one): learning keeps to them once they reach the predictor's bound.
+	counted []map[string]counts
 }
 
 // compiledPredictor holds what scoring needs for one predictor.
@@ -87,7 +92,7 @@ func compile(cfg Config, state *State, now int64) *Snapshot {
 
 	for k, n := range state.counts {
 		w := cfg.Memory.weight(k.Bucket, now)
-		if w == 0 || n == 0 {
+		if w == 0 || n == 0 || k.IsSum() {
 			continue
 		}
 		c := counts{neg: w * float64(n)}
@@ -113,11 +118,14 @@ func compile(cfg Config, state *State, now int64) *Snapshot {
 	s.baseRate = (s.total.pos + cfg.PriorStrength*cfg.PriorRate) / (s.total.n() + cfg.PriorStrength)
 	s.baseLogOdds = logit(s.baseRate)
 	s.predictors = make([]compiledPredictor, len(cfg.Predictors))
+	s.counted = make([]map[string]counts, len(cfg.Predictors))
 	for i, p := range cfg.Predictors {
 		s.predictors[i] = s.compilePredictor(p, raws[i])
+		s.counted[i] = raws[i].symbols
 	}
 	s.calibration = buildCurve(cal, s.baseLogOdds, cfg.BinStrength, cfg.CalibrationStrength)
 	s.calibrationBins = cal
+	s.scorer = kinds[cfg.Kind](s, state, now)
 	return s
 }
 
@@ -173,7 +181,8 @@ func (s *Snapshot) compilePredictor(p Predictor, r rawCounts) compiledPredictor 
 		cp.symbols = make(map[string]scoredBin)
 		var rare counts
 		for sym, c := range r.symbols {
-			if c.n() >= s.cfg.MinBinEvidence {
+			// The symbols beyond the bound are unknown ones, which score as rare.
+			if c.n() >= s.cfg.MinBinEvidence && sym != OtherSymbol {
 				cp.symbols[sym] = scoredBin{contrib: s.contribution(c), evidence: c.n()}
 				groups = append(groups, c)
 			} else {

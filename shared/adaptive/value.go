@@ -18,6 +18,10 @@ type Value struct {
 	// fineBin is 1 + the index of the fine bin Number falls in, set by Prepare; 0
 	// when unset.
 	fineBin int32
+	// prepared says standard holds Number's standardised value (valueTerm), set by
+	// Prepare, which the logistic kind's value terms read.
+	prepared bool
+	standard float64
 }
 
 // Prepare bins the numeric values of x once for predictors, the fine edges that every
@@ -28,6 +32,7 @@ func Prepare(predictors []Predictor, x []Value) {
 	for i := range x {
 		if i < len(predictors) && predictors[i].Kind == Numeric && !math.IsNaN(x[i].Number) {
 			x[i].fineBin = int32(fineBin(predictors[i].Bins, x[i].Number)) + 1
+			x[i].standard, x[i].prepared = valueTerm(predictors[i].Bins, x[i].Number), true
 		}
 	}
 }

@@ -3,6 +3,7 @@ package decision_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +175,63 @@ func TestResponsesAreCalibratedAtTheDecisionsScore(t *testing.T) {
 	click := attribute("click", l.models(testNow))
 	if calibrationBin(impression) != calibrationBin(click) {
 		t.Errorf("impression counted in calibration bin %s, its click in %s; want the decision's bin for both", calibrationBin(impression), calibrationBin(click))
+	}
+}
+
+// TestContextValuesCannotGrowAModel: a caller who sends a new device string with every
+// request, some of them 15 KB long, grows the model by at most the catalog's bound
+// (default 100 values) and a shared "other" bin.
+func TestContextValuesCannotGrowAModel(t *testing.T) {
+	c := loadTestCatalog(t)
+	l := &learner{counters: map[decision.ModelKey]map[adaptive.Key]int64{}}
+	models := l.models(testNow)
+	huge := strings.Repeat("Mozilla/5.0 ", 1300) // about 15 KB
+	for i := range 600 {
+		device := fmt.Sprintf("device-%d", i)
+		if i%3 == 0 {
+			device = huge + device
+		}
+		d, err := c.Decide(decision.Input{
+			Request: decision.Request{CustomerID: "C1", Channel: "sms", Context: map[string]any{"device": device}},
+			Profile: loyalCustomer(), Models: models, Now: testNow, DecisionID: fmt.Sprintf("d%d", i),
+		})
+		if err != nil || len(d.Actions) == 0 {
+			t.Fatalf("Decide #%d = %+v, %v", i, d.Actions, err)
+		}
+		outcomes := []string{"impression"}
+		if i%3 == 1 {
+			outcomes = append(outcomes, "click") // keeps the offer above the silence threshold
+		}
+		for _, outcome := range outcomes {
+			r := decision.Response{DecisionID: d.DecisionID, CustomerID: "C1", ActionID: d.Actions[0].ActionID, Channel: "sms", Outcome: outcome}
+			if err := decision.ValidateResponse(&r, testNow); err != nil {
+				t.Fatal(err)
+			}
+			a, err := c.Attribute(c.Log(d), r, models)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.apply(a)
+		}
+		if i%50 == 49 {
+			models = l.models(testNow) // a function's periodic refresh
+		}
+	}
+	for key, counters := range l.counters {
+		bins, longest := map[string]bool{}, 0
+		for k := range counters {
+			longest = max(longest, len(k.String()))
+			if strings.HasSuffix(k.Predictor, "device") {
+				bins[k.Bin] = true
+			}
+		}
+		t.Logf("%v: %d device bins, longest counter name %d bytes", key, len(bins), longest)
+		// The bound, plus what writers admit between two refreshes (here 50 responses).
+		if len(bins) > 100+1+50 || !bins[adaptive.OtherSymbol] {
+			t.Errorf("%v: %d device bins; want at most the bound, its refresh slack and %q", key, len(bins), adaptive.OtherSymbol)
+		}
+		if longest > 200 {
+			t.Errorf("%v: a counter name of %d bytes; want long values pooled", key, longest)
+		}
 	}
 }

@@ -40,17 +40,35 @@ type ModelSettings struct {
 	// Explore ranks actions by a Thompson draw from each model's uncertainty instead
 	// of its mean propensity, so actions with little evidence get tried.
 	Explore bool `yaml:"explore"`
+	// Kind is how the models score (adaptive.ModelKind): "logistic" (the default), an
+	// online logistic regression blended with naive Bayes while positives are few, or
+	// "naive-bayes", which keeps about a third of the counters. LearningRate and
+	// BlendPositives tune the logistic kind (0: the package defaults, chosen by
+	// `make eval`).
+	Kind           string  `yaml:"kind"`
+	LearningRate   float64 `yaml:"learningRate"`
+	BlendPositives float64 `yaml:"blendPositives"`
+	// MaxSymbols bounds the values a symbolic predictor counts apart (default 100; a
+	// predictor may set its own): values beyond it, and any longer than 64 bytes, are
+	// counted together as "other", so no caller can grow a model without bound by
+	// sending a new context value with every request.
+	MaxSymbols int `yaml:"maxSymbols"`
 }
+
+// defaultModelKind is the kind a catalog gets when it names none: the one that ranks
+// best in docs/model-quality.md.
+const defaultModelKind = adaptive.Logistic
 
 // PredictorSpec declares one predictor: an expr expression over profile, context,
 // channel, placement and now, such as `profile.tenureMonths`, `context.device` or
 // `"fibre" in (profile.productsHeld ?? [])`. Numeric predictors need Bins, the fine
 // edges the model merges adaptively; symbolic ones take the value's text.
 type PredictorSpec struct {
-	Name   string    `yaml:"name"`
-	Source string    `yaml:"source"`
-	Kind   string    `yaml:"kind"`
-	Bins   []float64 `yaml:"bins"`
+	Name       string    `yaml:"name"`
+	Source     string    `yaml:"source"`
+	Kind       string    `yaml:"kind"`
+	Bins       []float64 `yaml:"bins"`
+	MaxSymbols int       `yaml:"maxSymbols"`
 
 	program *vm.Program
 }
@@ -62,7 +80,10 @@ func (c *Catalog) compileModelSettings() []error {
 	m := &c.Settings.Model
 	base := adaptive.Config{Memory: adaptive.Memory{
 		Bucket: m.Memory.Bucket.Std(), Window: m.Memory.Window, HalfLife: m.Memory.HalfLife,
-	}}
+	}, Kind: adaptive.ModelKind(m.Kind), LearningRate: m.LearningRate, BlendPositives: m.BlendPositives}
+	if base.Kind == "" {
+		base.Kind = defaultModelKind
+	}
 	for i := range m.Predictors {
 		p := &m.Predictors[i]
 		where := fmt.Sprintf("settings.model.predictors[%d] %q", i, p.Name)
@@ -83,7 +104,11 @@ func (c *Catalog) compileModelSettings() []error {
 			errs = append(errs, fmt.Errorf("%s: source %q is %s, but a numeric predictor needs a number", where, p.Source, typeWord(out)))
 		}
 		p.program = program
-		base.Predictors = append(base.Predictors, adaptive.Predictor{Name: p.Name, Kind: kind, Bins: p.Bins})
+		maxSymbols := m.MaxSymbols
+		if p.MaxSymbols != 0 {
+			maxSymbols = p.MaxSymbols
+		}
+		base.Predictors = append(base.Predictors, adaptive.Predictor{Name: p.Name, Kind: kind, Bins: p.Bins, MaxSymbols: maxSymbols})
 	}
 	if len(base.Predictors) == 0 {
 		// Without predictors a model is its base rate: one always-missing predictor keeps

@@ -152,7 +152,8 @@ type Attribution struct {
 	// Learn holds the counters to add. Increments whose key says not positive count an
 	// impression; positive ones count a success. A store keeps them as impressions and
 	// successes and reads the model's negatives back as impressions minus successes, so
-	// that every write is an addition and a click needs no read of its impression.
+	// that every write is an addition and a click needs no read of its impression. Keys
+	// that are sums (Key.IsSum, the logistic kind's) are added and read back as they are.
 	Learn   adaptive.Delta
 	Contact ContactEvent
 	// WithdrawConsent names the outbound channel whose consent an unsubscribe

@@ -23,7 +23,8 @@ import (
 // impressions and "p/<predictor>/<bin>" for successes. Responses only ever ADD to
 // them; reading sums the shards and turns impressions into the model's negatives
 // (adaptive.StateFromImpressions), so a success never has to find and undo its
-// impression.
+// impression. The logistic kind's sums (adaptive.Key.IsSum) are kept the same way, as
+// integer millionths, and read back as they are.
 
 const (
 	impressionPrefix = "n/"
