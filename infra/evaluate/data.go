@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nextbest/nextbest/infra/simulate"
 	"github.com/nextbest/nextbest/shared/adaptive"
 )
 
@@ -254,4 +255,70 @@ func loadTasks(dir string, logf func(string, ...any)) ([]task, error) {
 		tasks = append(tasks, ts...)
 	}
 	return tasks, nil
+}
+
+// loadMapped reads any log with its simulation mapping (infra/simulate.Mapping): one
+// task per logged action, learning from the rows where it was sent (or where nothing
+// was), in the mapping's time order, with the mapping's attributes as predictors:
+// numbers numeric, strings and booleans symbolic.
+func loadMapped(mappingPath, logPath string) ([]task, error) {
+	m, err := simulate.ReadMapping(mappingPath)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := m.ReadRows(f, logPath)
+	if err != nil {
+		return nil, err
+	}
+	var cols []column
+	for _, a := range m.Attributes {
+		kind := adaptive.Symbolic
+		if a.Type == "number" {
+			kind = adaptive.Numeric
+		}
+		cols = append(cols, column{name: a.Name, kind: kind})
+	}
+	order := "file order"
+	if m.Time != "" {
+		order = "time order (" + m.Time + ")"
+	}
+	actions := m.Actions()
+	byAction := map[int]*task{}
+	var tasks []*task
+	for _, r := range rows {
+		tk := byAction[r.Logged]
+		if tk == nil {
+			action := actions[r.Logged]
+			if action == "" {
+				action = "nothing sent"
+			}
+			tk = &task{dataset: m.Dataset, name: fmt.Sprintf("%s %s (%s)", m.Dataset, action, m.Outcome), columns: cols, order: order}
+			byAction[r.Logged] = tk
+			tasks = append(tasks, tk)
+		}
+		x := make([]adaptive.Value, len(cols))
+		for j, c := range cols {
+			switch v := r.Attributes[c.name].(type) {
+			case float64:
+				x[j] = adaptive.Number(v)
+			case bool:
+				x[j] = adaptive.Symbol(strconv.FormatBool(v))
+			case string:
+				x[j] = adaptive.Symbol(v)
+			default:
+				x[j] = adaptive.Missing()
+			}
+		}
+		tk.rows = append(tk.rows, example{group: tk.name, x: x, y: r.Outcome})
+	}
+	out := make([]task, len(tasks))
+	for i, tk := range tasks {
+		out[i] = *tk
+	}
+	return out, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -78,5 +80,45 @@ func TestGoalCell(t *testing.T) {
 		if got := goalCell(r); !strings.HasPrefix(got, tt.want) || (tt.want == "yes") != r.meetsGoal() {
 			t.Errorf("goalCell(%+v) = %q, want %q...", tt, got, tt.want)
 		}
+	}
+}
+
+func TestLoadMapped(t *testing.T) {
+	dir := t.TempDir()
+	mapping := `
+dataset: bank
+channel: phone
+time: day
+treatment:
+  column: contact
+  actions: {cellular: call, none: ""}
+propensity: {value: 0.5}
+outcome: y
+attributes:
+  - {column: age, name: age, type: number}
+  - {column: job, name: job, type: string}
+  - {column: loan, name: loan, type: bool}
+`
+	log := "day,contact,y,age,job,loan\n2024-01-02,cellular,1,41,admin,yes\n2024-01-01,none,0,30,,no\n2024-01-03,cellular,0,55,retired,no\n"
+	mp, lp := filepath.Join(dir, "m.yaml"), filepath.Join(dir, "log.csv")
+	if err := os.WriteFile(mp, []byte(mapping), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lp, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := loadMapped(mp, lp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 2 || tasks[0].name != "bank nothing sent (y)" || tasks[1].name != "bank call (y)" {
+		t.Fatalf("tasks %+v; want one per logged action, in time order of first appearance", tasks)
+	}
+	call := tasks[1]
+	if len(call.rows) != 2 || !call.rows[0].y || call.rows[0].x[0].Number != 41 || call.rows[0].x[1].Symbol != "admin" || call.rows[0].x[2].Symbol != "true" {
+		t.Errorf("call rows %+v; want time order, numbers, symbols and booleans as symbols", call.rows)
+	}
+	if call.columns[0].kind != adaptive.Numeric || call.columns[1].kind != adaptive.Symbolic || call.dataset != "bank" {
+		t.Errorf("columns %+v, dataset %q", call.columns, call.dataset)
 	}
 }

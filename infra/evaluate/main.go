@@ -11,6 +11,8 @@
 //
 //	make eval   # installs Vowpal Wabbit (make peers) and runs:
 //	go run ./infra/evaluate -datasets ../shared/datasets -out docs/model-quality.md
+//	# any log with a simulation mapping (one task per logged action):
+//	go run ./infra/evaluate -mapping docs/simulate/hillstrom.mapping.yaml -log LOG.csv -out report.md
 package main
 
 import (
@@ -29,9 +31,24 @@ func main() {
 	boot := flag.Int("boot", 1000, "bootstrap resamples per confidence interval (at least 200)")
 	out := flag.String("out", "", "also write the markdown report to this file")
 	python := flag.String("python", ".cache/peers/bin/python", "the Python that has Vowpal Wabbit (make peers)")
+	mapping := flag.String("mapping", "", "evaluate this log's mapping `file` (infra/simulate) instead of the datasets; needs -log")
+	logPath := flag.String("log", "", "the CSV `file` the mapping reads")
 	flag.Parse()
 	vw := vowpalWabbit{python: *python, script: "infra/peers/vw_prequential.py"}
-	if err := run(*datasets, *seed, *boot, *out, vw); err != nil {
+	load := func(logf func(string, ...any)) ([]task, error) { return loadTasks(*datasets, logf) }
+	source, data, command := *datasets, builtinData, commandLine("-datasets", *datasets, *seed, *boot, *out)
+	switch {
+	case *mapping != "" && *logPath != "":
+		load = func(func(string, ...any)) ([]task, error) { return loadMapped(*mapping, *logPath) }
+		source = *logPath
+		data = fmt.Sprintf("`%s`, read with the mapping `%s`: one task per logged action, the mapping's attributes as predictors, in its time order.", *logPath, *mapping)
+		command = commandLine("-mapping", *mapping, *seed, *boot, *out) + " -log " + *logPath
+	case *mapping != "" || *logPath != "":
+		fmt.Fprintln(os.Stderr, "evaluate: -mapping and -log go together")
+		os.Exit(2)
+	}
+	info := runInfo{command: command, data: data, seed: *seed, boot: *boot}
+	if err := run(source, load, info, *out, vw); err != nil {
 		fmt.Fprintln(os.Stderr, "evaluate:", err)
 		os.Exit(1)
 	}
@@ -39,20 +56,21 @@ func main() {
 
 // run loads the datasets, chooses each dataset's setting on its tuning halves, reports
 // on the other halves, and prints and writes the report.
-func run(datasets string, seed uint64, boot int, out string, vw vowpalWabbit) error {
+func run(datasets string, load func(func(string, ...any)) ([]task, error), info runInfo, out string, vw vowpalWabbit) error {
+	seed, boot := info.seed, info.boot
 	if boot < 200 {
 		return fmt.Errorf("-boot %d: want at least 200 resamples", boot)
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 	if _, err := os.Stat(datasets); err != nil {
-		logf("skipping the evaluation: datasets directory %s is absent (%v); pass -datasets", datasets, err)
+		logf("skipping the evaluation: %s is absent (%v)", datasets, err)
 		return nil
 	}
 	if err := vw.check(); err != nil {
 		return err
 	}
 	started := time.Now()
-	tasks, err := loadTasks(datasets, logf)
+	tasks, err := load(logf)
 	if err != nil {
 		return err
 	}
@@ -80,7 +98,7 @@ func run(datasets string, seed uint64, boot int, out string, vw vowpalWabbit) er
 			results = append(results, res)
 		}
 	}
-	info := runInfo{command: commandLine(datasets, seed, boot, out), seed: seed, boot: boot, elapsed: time.Since(started), datasets: datasets}
+	info.elapsed, info.datasets = time.Since(started), datasets
 	fmt.Println(resultsTable(results))
 	fmt.Println(verdict(results))
 	if out == "" {
@@ -120,8 +138,8 @@ func byDataset(tasks []task) [][]task {
 }
 
 // commandLine returns the command that reproduces this run.
-func commandLine(datasets string, seed uint64, boot int, out string) string {
-	args := []string{"go run ./infra/evaluate", "-datasets", datasets, "-seed", fmt.Sprint(seed), "-boot", fmt.Sprint(boot)}
+func commandLine(flag, value string, seed uint64, boot int, out string) string {
+	args := []string{"go run ./infra/evaluate", flag, value, "-seed", fmt.Sprint(seed), "-boot", fmt.Sprint(boot)}
 	if out != "" {
 		args = append(args, "-out", out)
 	}
