@@ -13,7 +13,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/monitor"
 	"github.com/nextbest/nextbest/shared/platform"
 	"github.com/nextbest/nextbest/shared/service"
@@ -50,7 +52,16 @@ type handler struct {
 	now func() time.Time
 	// feeds refreshes the context feeds (the weather) on their schedule.
 	feeds feedRefresher
+	// compactor folds or deletes old model buckets on its schedule.
+	compactor modelCompactor
 }
+
+// modelCompactor is what the handler needs to compact the models' counters.
+type modelCompactor interface {
+	CompactModels(ctx context.Context, at time.Time, m adaptive.Memory) (dynamo.Compaction, error)
+}
+
+var _ modelCompactor = (*dynamo.Store)(nil)
 
 // feedRefresher is what the handler needs to refresh the context feeds.
 type feedRefresher interface {
@@ -74,6 +85,9 @@ type runRequest struct {
 	// Feeds refreshes the context feeds (the weather of the catalog's places) instead
 	// of running; a schedule sends it every 30 minutes (template.yaml).
 	Feeds bool `json:"feeds"`
+	// CompactModels folds the models' old buckets, or deletes the expired ones, so that
+	// every refresh reads a bounded amount; a weekly schedule sends it (template.yaml).
+	CompactModels bool `json:"compactModels"`
 
 	scheduled bool
 }
@@ -104,6 +118,15 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 		}
 		log.InfoContext(ctx, "context feeds refreshed", "places", refreshed.Places, "failedPlaces", len(refreshed.Failed))
 		return refreshed, nil
+	}
+	if req.CompactModels {
+		c, err := h.compactModels(ctx)
+		if err != nil {
+			log.ErrorContext(ctx, "model compaction failed", "error", err)
+			return nil, fmt.Errorf("model compaction failed")
+		}
+		log.InfoContext(ctx, "models compacted", "items", c.Items, "folded", c.Folded, "deleted", c.Deleted, "skipped", c.Skipped)
+		return c, nil
 	}
 	if req.Metrics {
 		n, err := h.publishMetrics(ctx)
@@ -151,6 +174,15 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 		"silences", summary.Silences, "volume", summary.Volume, "pendingSegments", summary.Pending,
 		"durationSeconds", summary.DurationSec)
 	return summary, nil
+}
+
+// compactModels compacts the models as the live catalog's memory allows.
+func (h *handler) compactModels(ctx context.Context) (dynamo.Compaction, error) {
+	catalog, err := h.catalog.Get(ctx)
+	if err != nil {
+		return dynamo.Compaction{}, err
+	}
+	return h.compactor.CompactModels(ctx, h.now(), catalog.ModelMemory())
 }
 
 // publishMetrics writes one Embedded Metric Format line per model with counters, so
@@ -245,8 +277,9 @@ func parseRun(payload json.RawMessage, now time.Time) (runRequest, error) {
 	if req.DryRun && (req.Segment != nil || req.Report || req.FanOut) {
 		return runRequest{}, fmt.Errorf("invalid run request: a dry run plans the whole base here; it takes no segment, report or fanOut")
 	}
-	if n := btoi(req.Segment != nil) + btoi(req.Report) + btoi(req.FanOut) + btoi(req.Metrics) + btoi(req.Feeds); n > 1 || ((req.Metrics || req.Feeds) && req.DryRun) {
-		return runRequest{}, fmt.Errorf("invalid run request: ask for one of segment, report, fanOut, metrics and feeds")
+	chores := req.Metrics || req.Feeds || req.CompactModels
+	if n := btoi(req.Segment != nil) + btoi(req.Report) + btoi(req.FanOut) + btoi(req.Metrics) + btoi(req.Feeds) + btoi(req.CompactModels); n > 1 || (chores && req.DryRun) {
+		return runRequest{}, fmt.Errorf("invalid run request: ask for one of segment, report, fanOut, metrics, feeds and compactModels")
 	}
 	return req, nil
 }

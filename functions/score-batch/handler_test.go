@@ -15,6 +15,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/nextbest/nextbest/shared/adaptive"
+	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/service"
 )
 
@@ -47,6 +50,9 @@ func TestParseRun(t *testing.T) {
 		{"not JSON object", `[]`, runRequest{}, true},
 		{"context feeds", `{"feeds":true}`, runRequest{RunID: "manual-20261125T100000Z", Feeds: true}, false},
 		{"feeds and metrics", `{"feeds":true,"metrics":true}`, runRequest{}, true},
+		{"model compaction", `{"compactModels":true}`, runRequest{RunID: "manual-20261125T100000Z", CompactModels: true}, false},
+		{"compaction and metrics", `{"compactModels":true,"metrics":true}`, runRequest{}, true},
+		{"compaction and a dry run", `{"compactModels":true,"dryRun":true}`, runRequest{}, true},
 		{"manual run without an id is named after the clock", `{"dryRun":true}`, runRequest{RunID: "manual-20261125T100000Z", DryRun: true}, false},
 	}
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -148,5 +154,43 @@ func TestFeedsEventRefreshesTheFeeds(t *testing.T) {
 	h.feeds = fakeFeeds{err: errors.New("open-meteo: HTTP 503")}
 	if _, err := h.handle(context.Background(), payload); err == nil || strings.Contains(err.Error(), "503") {
 		t.Errorf("handle(feeds) with the provider down = %v, want a failure that keeps the provider's words in the log", err)
+	}
+}
+
+// fakeCompactor records the memory each compaction follows.
+type fakeCompactor struct {
+	asked *[]adaptive.Memory
+	err   error
+}
+
+func (f fakeCompactor) CompactModels(_ context.Context, _ time.Time, m adaptive.Memory) (dynamo.Compaction, error) {
+	*f.asked = append(*f.asked, m)
+	return dynamo.Compaction{Items: 12, Folded: 9}, f.err
+}
+
+func TestCompactionEventFollowsTheCatalogsMemory(t *testing.T) {
+	payload, err := os.ReadFile("../../events/score-batch-compact-models.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../../shared/decision/testdata/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := decision.ParseCatalog("catalog.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }
+	var asked []adaptive.Memory
+	h := &handler{log: slog.New(slog.NewJSONHandler(io.Discard, nil)), now: now, compactor: fakeCompactor{asked: &asked},
+		catalog: service.NewSnapshot(time.Minute, now, func(context.Context, *decision.Catalog) (*decision.Catalog, error) { return catalog, nil })}
+	out, err := h.handle(context.Background(), payload)
+	if err != nil || out.(dynamo.Compaction).Folded != 9 || len(asked) != 1 || asked[0] != catalog.ModelMemory() {
+		t.Errorf("handle(compactModels) = %+v, %v, asked %+v; want the compaction's answer, following the catalog's memory", out, err, asked)
+	}
+	h.compactor = fakeCompactor{asked: &asked, err: errors.New("dynamodb: throttled")}
+	if _, err := h.handle(context.Background(), payload); err == nil || strings.Contains(err.Error(), "throttled") {
+		t.Errorf("handle(compactModels) failing = %v, want a failure that keeps the store's words in the log", err)
 	}
 }

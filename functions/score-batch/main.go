@@ -57,7 +57,7 @@ func main() {
 	feeds := &service.Feeds{Catalog: deps.Catalog, Store: deps.Store, Now: deps.Now,
 		Weather: &weather.OpenMeteo{BaseURL: os.Getenv("WEATHER_API_URL"), Now: deps.Now}}
 	h := &handler{log: logger, planner: planner, responses: deps.Store, fanOutScheduled: fanOutScheduled,
-		catalog: deps.Catalog, models: deps.Models, metricsOut: os.Stdout, now: deps.Now, feeds: feeds}
+		catalog: deps.Catalog, models: deps.Models, metricsOut: os.Stdout, now: deps.Now, feeds: feeds, compactor: deps.Store}
 	if url := os.Getenv(sqs.WorkQueueEnv); url != "" {
 		h.fanout = &service.Fanout{Planner: planner, Queue: sqs.NewWorkQueue(client, url), Sketches: deps.Store}
 	}

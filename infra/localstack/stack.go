@@ -1,6 +1,7 @@
 package localstack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -82,6 +83,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
+// DynamoDBHeapEnv sets DynamoDB Local's Java heap ("4g"); the default, 512m, holds
+// what the tests and the demo write, not the hundreds of thousands of items a load
+// script does (infra/cmd/refreshload sets it).
+const DynamoDBHeapEnv = "NEXTBEST_DYNAMODB_HEAP"
+
 // stackServers describes DynamoDB Local and ElasticMQ, in the order of Stack's
 // endpoints, after checking that `make tools` installed them.
 func stackServers(cacheDir string) ([]server, error) {
@@ -100,11 +106,12 @@ func stackServers(cacheDir string) ([]server, error) {
 	}
 	// Serial GC and C1-only JIT make both JVMs start faster and lighter, which matters
 	// more for short test runs than peak throughput does.
-	jvm := []string{java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m"}
+	jvm := []string{java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"}
+	dynamoHeap := "-Xmx" + cmp.Or(os.Getenv(DynamoDBHeapEnv), "512m")
 	dynamo := server{
 		name: "dynamodb-local",
 		argv: func(port int) []string {
-			return slices.Concat(jvm, []string{"-Djava.library.path=" + ddbLib, "-cp", ddbLib + "/*",
+			return slices.Concat(jvm, []string{dynamoHeap, "-Djava.library.path=" + ddbLib, "-cp", ddbLib + "/*",
 				"com.amazonaws.services.dynamodbv2.local.main.ServerRunner",
 				"-inMemory", "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port)})
 		},
@@ -116,7 +123,7 @@ func stackServers(cacheDir string) ([]server, error) {
 			// The config file pins loopback; the port must also be the node address so
 			// the queue URLs ElasticMQ hands out point back at it.
 			p := strconv.Itoa(port)
-			return slices.Concat(jvm, []string{"-Dconfig.file=" + mqConf, "-Dnode-address.port=" + p,
+			return slices.Concat(jvm, []string{"-Xmx512m", "-Dconfig.file=" + mqConf, "-Dnode-address.port=" + p,
 				"-Drest-sqs.bind-port=" + p, "-cp", filepath.Join(mqDir, "lib") + "/*",
 				"org.elasticmq.server.Main"})
 		},

@@ -209,6 +209,31 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// BucketOf returns the time bucket a moment falls in.
+func (m Memory) BucketOf(at time.Time) int64 { return m.bucketOf(at) }
+
+// Expired says whether bucket no longer counts when reading at bucket now: it is older
+// than the window. A store may delete it.
+func (m Memory) Expired(bucket, now int64) bool {
+	return m.Window > 0 && now-bucket >= int64(m.Window)
+}
+
+// Fold says how a store may fold the counters of bucket b into the later bucket into
+// without changing any later read: multiplied by factor, the decay between them (1
+// without a half-life), since a bucket's weight halves every HalfLife buckets whatever
+// its age. ok is false with a window, which drops each bucket at its own time: folded
+// buckets would count too long. Counts multiplied by a factor below 1 are rounded, so
+// folding with decay loses at most half a count per counter and fold.
+func (m Memory) Fold(b, into int64) (factor float64, ok bool) {
+	if m.Window > 0 || b > into {
+		return 0, false
+	}
+	if m.HalfLife > 0 {
+		return math.Exp2(-float64(into-b) / m.HalfLife), true
+	}
+	return 1, true
+}
+
 // bucketOf returns the time bucket a moment falls in.
 func (m Memory) bucketOf(at time.Time) int64 {
 	if m.Bucket <= 0 {

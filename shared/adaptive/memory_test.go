@@ -2,6 +2,7 @@ package adaptive
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -67,5 +68,53 @@ func TestDecayFollowsDrift(t *testing.T) {
 				t.Errorf("without memory: Score(%v).Propensity = %.3f, want <= 0.4 (the long-run average)", x, got)
 			}
 		})
+	}
+}
+
+// Folding old buckets into a later one leaves every later read as it was.
+func TestFoldKeepsReads(t *testing.T) {
+	hour := epoch.Truncate(time.Hour)
+	for _, m := range []Memory{{Bucket: time.Hour}, {Bucket: time.Hour, HalfLife: 3}} {
+		cfg := Config{Predictors: []Predictor{{Name: "segment", Kind: Symbolic}}, Memory: m}
+		rng := rand.New(rand.NewPCG(19, 20))
+		raw := NewState()
+		for b := range 10 {
+			at := hour.Add(time.Duration(b) * time.Hour)
+			for range 300 {
+				// The rate drifts from bucket to bucket, so that a wrong decay shows.
+				x, _ := syntheticRow(rng)
+				y := rng.Float64() < 0.05+0.04*float64(b)
+				raw.Apply(mustModel(t, cfg).Snapshot(at).Observe(x[:1], y, at))
+			}
+		}
+		// A store's compaction: every bucket up to into folded into it, as totals.
+		into := m.BucketOf(hour.Add(8 * time.Hour))
+		folded := NewState()
+		raw.Each(func(k Key, n int64) {
+			if k.Bucket <= into {
+				factor, ok := m.Fold(k.Bucket, into)
+				if !ok {
+					t.Fatalf("memory %+v cannot fold bucket %d into %d", m, k.Bucket, into)
+				}
+				k.Bucket, n = into, int64(math.Round(float64(n)*factor))
+			}
+			folded.Apply(Delta{{Key: k, N: n}})
+		})
+		now := hour.Add(12 * time.Hour)
+		a, _ := New(cfg, raw)
+		b, _ := New(cfg, folded)
+		for _, segment := range []string{"gold", "silver", "bronze"} {
+			x := []Value{Symbol(segment)}
+			if pa, pb := a.Snapshot(now).Score(x).Propensity, b.Snapshot(now).Score(x).Propensity; math.Abs(pa-pb) > 0.002 {
+				t.Errorf("memory %+v, %s: %.4f read raw, %.4f folded", m, segment, pa, pb)
+			}
+		}
+	}
+	windowed := Memory{Bucket: time.Hour, Window: 4}
+	if _, ok := windowed.Fold(1, 2); ok {
+		t.Error("a memory with a window folded")
+	}
+	if !windowed.Expired(1, 5) || windowed.Expired(2, 5) {
+		t.Error("Expired disagrees with the window")
 	}
 }

@@ -165,6 +165,9 @@ func (c *Catalog) ModelKey(actionID, channel string) ModelKey {
 	return ModelKey{ActionID: actionID, Channel: channel}
 }
 
+// ModelMemory is how the catalog's models forget, which a store's compaction follows.
+func (c *Catalog) ModelMemory() adaptive.Memory { return c.modelConfig.Memory }
+
 // ModelConfig is the adaptive configuration of an action's model.
 func (c *Catalog) ModelConfig(actionID string) (adaptive.Config, bool) {
 	ca := c.action(actionID)

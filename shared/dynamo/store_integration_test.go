@@ -5,6 +5,7 @@ package dynamo_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"testing"
@@ -240,5 +241,96 @@ func TestUnsubscribeWithdrawsConsent(t *testing.T) {
 	}
 	if nobody, _ := s.LoadCustomer(ctx, "nobody", now.Add(-time.Hour)); nobody.Known || len(nobody.History) != 1 {
 		t.Errorf("unknown customer after unsubscribe = %+v, want still unknown with the response in history", nobody)
+	}
+}
+
+// TestCompactionKeepsModelsExact: twelve weeks of counters over the shards are folded
+// into one item per model, with and without decay, while a writer keeps adding to an
+// old week; every later read is what it was (decay within rounding), nothing written
+// during the compaction is lost, and the items left are bounded.
+func TestCompactionKeepsModelsExact(t *testing.T) {
+	week := 7 * 24 * time.Hour
+	for _, mem := range []adaptive.Memory{{Bucket: week}, {Bucket: week, HalfLife: 4}} {
+		t.Run(fmt.Sprintf("half-life %v", mem.HalfLife), func(t *testing.T) {
+			ctx := context.Background()
+			s := newStore(t)
+			key := decision.ModelKey{ActionID: "compacted-action", Channel: "web"}
+			cfg := adaptive.Config{Predictors: []adaptive.Predictor{{Name: "segment", Kind: adaptive.Symbolic}}, Memory: mem}
+			respond := func(id string, at time.Time, positive bool, segment string) {
+				t.Helper()
+				bucket := mem.BucketOf(at)
+				learn := adaptive.Delta{
+					{Key: adaptive.Key{Bucket: bucket, Predictor: "*", Positive: positive}, N: 1},
+					{Key: adaptive.Key{Bucket: bucket, Predictor: "segment", Positive: positive, Bin: segment}, N: 1},
+				}
+				a := decision.Attribution{Model: key, Learn: learn, Contact: decision.ContactEvent{At: at, Kind: decision.KindImpression, ActionID: key.ActionID, Channel: "web"}}
+				if _, err := s.RecordResponse(ctx, "C1", id, a, at.Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for w := range 12 {
+				at := now.Add(-time.Duration(w) * week)
+				for i := range 40 {
+					segment := []string{"gold", "silver"}[i%2]
+					respond(fmt.Sprintf("w%d-%d", w, i), at, false, segment)
+					// Gold's rate drifts from week to week, so that a wrong decay shows.
+					if (segment == "gold" && i%8 < 2+w%4) || (segment == "silver" && i%10 == 1) {
+						respond(fmt.Sprintf("w%d-%d-click", w, i), at, true, segment)
+					}
+				}
+			}
+			read := func() (adaptive.Score, int64, int64) {
+				t.Helper()
+				states, err := s.LoadModelStates(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := adaptive.New(cfg, states[key])
+				if err != nil {
+					t.Fatal(err)
+				}
+				successes, failures := decision.NewModels(states, now).Totals(key)
+				return m.Snapshot(now).Score([]adaptive.Value{adaptive.Symbol("gold")}), successes, failures
+			}
+			before, beforeSuccesses, beforeFailures := read()
+
+			// A writer adding to a week six weeks old while the compaction runs.
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 100 {
+					respond(fmt.Sprintf("late-%d", i), now.Add(-6*week), false, "silver")
+				}
+			}()
+			first, err := s.CompactModels(ctx, now, mem)
+			wg.Wait()
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := s.CompactModels(ctx, now, mem) // folds what the writer added meanwhile
+			if err != nil {
+				t.Fatal(err)
+			}
+			third, err := s.CompactModels(ctx, now, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("compactions: %+v, %+v, %+v", first, second, third)
+			if first.Folded == 0 || third.Items >= first.Items || third.Items > 1+2*16 {
+				t.Errorf("items %d before, %d after; want folded, and at most one compacted item and two weeks of shards", first.Items, third.Items)
+			}
+			after, afterSuccesses, afterFailures := read()
+			if mem.HalfLife == 0 {
+				if afterSuccesses != beforeSuccesses || afterFailures != beforeFailures+100 {
+					t.Errorf("totals %d/%d before (+100 late failures), %d/%d after; want exact", beforeSuccesses, beforeFailures, afterSuccesses, afterFailures)
+				}
+			}
+			// The late writes are silver impressions; gold's propensity and the
+			// evidence read the same (within the rounding of decayed counts).
+			if math.Abs(after.Propensity-before.Propensity) > 0.005 {
+				t.Errorf("gold's propensity %.4f before, %.4f after", before.Propensity, after.Propensity)
+			}
+		})
 	}
 }

@@ -1,6 +1,12 @@
-// Command models reports on the live adaptive models:
+// Command models reports on the live adaptive models, and compacts their counters:
 //
 //	go run ./infra/cmd/models report [-model ACTION[/CHANNEL]] [-emf] [-table NAME] [-catalog-table NAME] [-endpoint URL] [-region R]
+//	go run ./infra/cmd/models compact [-table NAME] [-catalog-table NAME] [-endpoint URL] [-region R]
+//
+// compact bounds what every warm function's refresh reads: it deletes the buckets the
+// live catalog's memory window has dropped, or, without a window, folds each model's
+// buckets older than the last two into one item (dynamo.Store.CompactModels). The
+// deployed stack runs the same weekly (score-batch's ModelCompaction schedule).
 //
 // It loads the live catalog and every model's counters from DynamoDB and prints, per
 // model, the evidence, positives, success rate, AUC, active predictors, calibration
@@ -22,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/monitor"
@@ -35,16 +42,19 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `usage: models report [flags]
+const usage = `usage: models report|compact [flags]
 
-Reports every live model's evidence, positives, success rate, AUC, calibration and
+report: every live model's evidence, positives, success rate, AUC, calibration and
 predictors, read from the models and catalog tables.
+compact: deletes the buckets the live catalog's memory has dropped, or folds the old
+ones into one item per model, so that a refresh reads a bounded amount.
 
 flags:
 `
 
 // options are the parsed command line.
 type options struct {
+	command      string // report or compact
 	model        string // "" for every model
 	emf          bool
 	modelsTable  string
@@ -78,7 +88,8 @@ func parseArgs(args []string, stderr io.Writer, getenv func(string) string) (opt
 	case "help", "-h", "-help", "--help":
 		fs.Usage()
 		return o, flag.ErrHelp
-	case "report":
+	case "report", "compact":
+		o.command = args[0]
 	default:
 		fmt.Fprintf(stderr, "models: unknown command %q\n", args[0])
 		fs.Usage()
@@ -92,11 +103,11 @@ func parseArgs(args []string, stderr io.Writer, getenv func(string) string) (opt
 	}
 	switch {
 	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "models report: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "models %s: unexpected argument %q\n", o.command, fs.Arg(0))
 	case o.modelsTable == "":
-		fmt.Fprintln(stderr, "models report: no models table: set -table or MODELS_TABLE")
+		fmt.Fprintf(stderr, "models %s: no models table: set -table or MODELS_TABLE\n", o.command)
 	case o.catalogTable == "":
-		fmt.Fprintln(stderr, "models report: no catalog table: set -catalog-table or CATALOG_TABLE")
+		fmt.Fprintf(stderr, "models %s: no catalog table: set -catalog-table or CATALOG_TABLE\n", o.command)
 	default:
 		return o, nil
 	}
@@ -125,28 +136,59 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if warning != nil {
 		fmt.Fprintln(stderr, "models: warning:", warning)
 	}
-	if err := report(ctx, store, o, stdout, now); err != nil {
-		fmt.Fprintln(stderr, "models report:", err)
+	do := report
+	if o.command == "compact" {
+		do = compact
+	}
+	if err := do(ctx, store, o, stdout, now); err != nil {
+		fmt.Fprintf(stderr, "models %s: %v\n", o.command, err)
 		return 1
 	}
 	return 0
 }
 
-// modelStore is what the report reads (*dynamo.Store).
+// compact deletes or folds old buckets as the live catalog's memory allows.
+func compact(ctx context.Context, store modelStore, _ options, out io.Writer, now func() time.Time) error {
+	catalog, err := liveCatalog(ctx, store)
+	if err != nil {
+		return err
+	}
+	c, err := store.CompactModels(ctx, now(), catalog.ModelMemory())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d items read: %d folded into their model's compacted item, %d expired and deleted, %d written to meanwhile (left for the next run)\n",
+		c.Items, c.Folded, c.Deleted, c.Skipped)
+	return nil
+}
+
+// modelStore is what the commands read and write (*dynamo.Store).
 type modelStore interface {
 	LoadCatalog(ctx context.Context) (*decision.Catalog, error)
 	LoadModels(ctx context.Context, at time.Time) (*decision.Models, error)
+	CompactModels(ctx context.Context, at time.Time, m adaptive.Memory) (dynamo.Compaction, error)
+}
+
+var _ modelStore = (*dynamo.Store)(nil)
+
+// liveCatalog loads the live catalog, saying what to do when there is none.
+func liveCatalog(ctx context.Context, store modelStore) (*decision.Catalog, error) {
+	catalog, err := store.LoadCatalog(ctx)
+	if decision.ErrorCode(err) == decision.ENotFound {
+		// Without a catalog no model can be read; say what to do rather than "not_found".
+		return nil, errors.New("no catalog is live: publish one first (go run ./infra/cmd/catalog publish FILE)")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load the live catalog: %w", err)
+	}
+	return catalog, nil
 }
 
 // report loads the live catalog and models and writes the table, or the EMF lines.
 func report(ctx context.Context, store modelStore, o options, out io.Writer, now func() time.Time) error {
-	catalog, err := store.LoadCatalog(ctx)
-	if decision.ErrorCode(err) == decision.ENotFound {
-		// Without a catalog no model can be read; say what to do rather than "not_found".
-		return errors.New("no catalog is live: publish one first (go run ./infra/cmd/catalog publish FILE)")
-	}
+	catalog, err := liveCatalog(ctx, store)
 	if err != nil {
-		return fmt.Errorf("load the live catalog: %w", err)
+		return err
 	}
 	at := now()
 	models, err := store.LoadModels(ctx, at)

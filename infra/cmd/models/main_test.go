@@ -12,6 +12,7 @@ import (
 
 	"github.com/nextbest/nextbest/shared/adaptive"
 	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/monitor"
 )
 
@@ -27,12 +28,13 @@ func TestParseArgs(t *testing.T) {
 		wantErr error
 		stderr  string // a fragment of what is printed
 	}{
-		{"tables from the environment", []string{"report"}, env, options{modelsTable: "models-env", catalogTable: "catalog-env"}, nil, ""},
+		{"tables from the environment", []string{"report"}, env, options{command: "report", modelsTable: "models-env", catalogTable: "catalog-env"}, nil, ""},
 		{"every flag", []string{"report", "-model", "a/web", "-emf", "-table", "m", "-catalog-table", "c", "-endpoint", "http://x", "-region", "eu-west-1"}, nil,
-			options{model: "a/web", emf: true, modelsTable: "m", catalogTable: "c", endpoint: "http://x", region: "eu-west-1"}, nil, ""},
-		{"no command", nil, env, options{}, errUsage, "usage: models report"},
+			options{command: "report", model: "a/web", emf: true, modelsTable: "m", catalogTable: "c", endpoint: "http://x", region: "eu-west-1"}, nil, ""},
+		{"compact", []string{"compact"}, env, options{command: "compact", modelsTable: "models-env", catalogTable: "catalog-env"}, nil, ""},
+		{"no command", nil, env, options{}, errUsage, "usage: models report|compact"},
 		{"unknown command", []string{"show"}, env, options{}, errUsage, `unknown command "show"`},
-		{"help", []string{"help"}, env, options{}, flag.ErrHelp, "usage: models report"},
+		{"help", []string{"help"}, env, options{}, flag.ErrHelp, "usage: models report|compact"},
 		{"report help", []string{"report", "-h"}, env, options{}, flag.ErrHelp, "-catalog-table"},
 		{"unknown flag", []string{"report", "-verbose"}, env, options{}, errUsage, "flag provided but not defined: -verbose"},
 		{"extra argument", []string{"report", "fibre"}, env, options{}, errUsage, `unexpected argument "fibre"`},
@@ -104,10 +106,19 @@ func TestFilter(t *testing.T) {
 	}
 }
 
-// fakeStore serves a catalog and models from memory.
+// fakeStore serves a catalog and models from memory, and records compactions.
 type fakeStore struct {
 	catalog *decision.Catalog
 	models  *decision.Models
+	// compacted receives the memory each compaction is asked to follow.
+	compacted *[]adaptive.Memory
+}
+
+func (f fakeStore) CompactModels(_ context.Context, _ time.Time, m adaptive.Memory) (dynamo.Compaction, error) {
+	if f.compacted != nil {
+		*f.compacted = append(*f.compacted, m)
+	}
+	return dynamo.Compaction{Items: 30, Folded: 20, Deleted: 4, Skipped: 1}, nil
 }
 
 func (f fakeStore) LoadCatalog(context.Context) (*decision.Catalog, error) {
@@ -121,7 +132,9 @@ func (f fakeStore) LoadModels(context.Context, time.Time) (*decision.Models, err
 	return f.models, nil
 }
 
-func TestReport(t *testing.T) {
+// testCatalog is the decision package's test catalog.
+func testCatalog(t *testing.T) *decision.Catalog {
+	t.Helper()
 	src, err := os.ReadFile("../../../shared/decision/testdata/catalog.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +143,11 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return catalog
+}
+
+func TestReport(t *testing.T) {
+	catalog := testCatalog(t)
 	catalog.Version = "7"
 	// fibre-upgrade on sms: 200 impressions, 20 successes; loyalty-bonus on web: 50, none.
 	totals := func(impressions, successes int64) *adaptive.State {
@@ -149,19 +167,19 @@ func TestReport(t *testing.T) {
 		want    []string // fragments of the output, or of the error
 		wantErr bool
 	}{
-		{"table", fakeStore{catalog, models}, options{}, []string{
+		{"table", fakeStore{catalog, models, nil}, options{}, []string{
 			"catalog version 7, models read at 2026-11-23T10:00:00Z",
 			"fibre-upgrade/sms         200          20    10.00%",
 			"loyalty-bonus/web          50           0     0.00%       -",
 			"fibre-upgrade/sms: 200 responses, 20 positive (10.00%)",
 		}, false},
-		{"one model", fakeStore{catalog, models}, options{model: "loyalty-bonus/web"}, []string{"loyalty-bonus/web: 50 responses"}, false},
-		{"emf", fakeStore{catalog, models}, options{emf: true}, []string{
+		{"one model", fakeStore{catalog, models, nil}, options{model: "loyalty-bonus/web"}, []string{"loyalty-bonus/web: 50 responses"}, false},
+		{"emf", fakeStore{catalog, models, nil}, options{emf: true}, []string{
 			`"ActionId":"fibre-upgrade","Channel":"sms","Evidence":200,"Positives":20,"SuccessRate":0.1,"AUC":0.5}`,
 			`"ActionId":"loyalty-bonus","Channel":"web","Evidence":50,"Positives":0,"SuccessRate":0}`,
 		}, false},
-		{"unknown model", fakeStore{catalog, models}, options{model: "tv-pack/web"}, []string{`no model "tv-pack/web" has counters`}, true},
-		{"nothing published", fakeStore{nil, models}, options{}, []string{"no catalog is live: publish one first"}, true},
+		{"unknown model", fakeStore{catalog, models, nil}, options{model: "tv-pack/web"}, []string{`no model "tv-pack/web" has counters`}, true},
+		{"nothing published", fakeStore{nil, models, nil}, options{}, []string{"no catalog is live: publish one first"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,5 +201,25 @@ func TestReport(t *testing.T) {
 				t.Errorf("report(%+v) =\n%s\nwant only loyalty-bonus/web", tt.opts, got)
 			}
 		})
+	}
+}
+
+// TestCompactFollowsTheCatalogsMemory: compact asks the store to follow the live
+// catalog's memory and says what it did; without a live catalog it says what to do.
+func TestCompactFollowsTheCatalogsMemory(t *testing.T) {
+	catalog := testCatalog(t)
+	var asked []adaptive.Memory
+	var out bytes.Buffer
+	if err := compact(context.Background(), fakeStore{catalog, nil, &asked}, options{}, &out, func() time.Time { return testNow }); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 1 || asked[0] != catalog.ModelMemory() {
+		t.Errorf("compactions asked %+v, want one following %+v", asked, catalog.ModelMemory())
+	}
+	if want := "30 items read: 20 folded"; !strings.Contains(out.String(), want) {
+		t.Errorf("compact said %q, want %q", out.String(), want)
+	}
+	if err := compact(context.Background(), fakeStore{}, options{}, &out, func() time.Time { return testNow }); err == nil || !strings.Contains(err.Error(), "publish one first") {
+		t.Errorf("compact without a catalog: %v", err)
 	}
 }

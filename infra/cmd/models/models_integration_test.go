@@ -183,4 +183,12 @@ func TestReportOnRecordedResponses(t *testing.T) {
 	if !strings.Contains(one, "fibre-upgrade/sms: 600 responses") || strings.Contains(one, "/web") {
 		t.Errorf("report -model fibre-upgrade/sms =\n%s\nwant only that model", one)
 	}
+
+	// Compaction follows the catalog's memory and leaves the report as it was.
+	if out := command(t, env, "compact"); !strings.Contains(out, "items read") {
+		t.Errorf("compact = %q", out)
+	}
+	if again := command(t, env, "report", "-model", "fibre-upgrade/sms"); again != one {
+		t.Errorf("report after compact =\n%s\nwant it as before:\n%s", again, one)
+	}
 }
