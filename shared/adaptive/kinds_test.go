@@ -216,10 +216,28 @@ func TestIncrementsPerResponse(t *testing.T) {
 		preds = append(preds, Predictor{Name: name, Kind: Symbolic})
 		x = append(x, Symbol("a"))
 	}
-	for kind, want := range map[ModelKind]int{NaiveBayes: 10, Logistic: 32} {
+	for kind, want := range map[ModelKind][2]int{NaiveBayes: {10, 10}, Logistic: {32, 33}} {
 		m := mustModel(t, Config{Kind: kind, Predictors: preds})
-		if got := len(m.Update(x, true, epoch)); got != want {
-			t.Errorf("%s: %d increments per response, want %d", kind, got, want)
+		if negative, positive := len(m.Update(x, false, epoch)), len(m.Update(x, true, epoch)); negative != want[0] || positive != want[1] {
+			t.Errorf("%s: %d increments per negative response and %d per positive, want %v", kind, negative, positive, want)
+		}
+	}
+}
+
+// A model that switches to the logistic kind with naive Bayes counts and no regression
+// yet scores as naive Bayes did, rather than as an untrained regression.
+func TestSwitchingToLogisticStartsFromNaiveBayes(t *testing.T) {
+	nb := mustModel(t, twoPredictorConfig())
+	train(nb, rand.New(rand.NewPCG(21, 22)), 3000)
+	cfg := twoPredictorConfig()
+	cfg.Kind = Logistic
+	switched, err := New(cfg, nb.State())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range [][]Value{{Symbol("gold"), Number(70)}, {Symbol("bronze"), Number(25)}} {
+		if a, b := nb.Snapshot(epoch).Score(x).Propensity, switched.Snapshot(epoch).Score(x).Propensity; math.Abs(a-b) > 1e-12 {
+			t.Errorf("%v: naive Bayes %.4f, switched %.4f", x, a, b)
 		}
 	}
 }

@@ -91,6 +91,12 @@ type weightedSymbol struct {
 	weight float64
 }
 
+// positivesName counts, among the logistic sums, the positive responses the regression
+// has learned from (in the same millionths): the blend's λ is read from it, so that a
+// model switched to this kind with years of naive Bayes counts starts as naive Bayes
+// rather than as an untrained regression.
+const positivesName = "+"
+
 // linearBin is the bin name of a numeric predictor's value term.
 const linearBin = "value"
 
@@ -113,7 +119,8 @@ func ftrlWeight(s sums, alpha, l2 float64) float64 {
 // says, and blends the regression with the snapshot's naive Bayes part.
 func compileLinear(s *Snapshot, state *State, now int64) scorer {
 	cfg := &s.cfg
-	l := &linear{cfg: cfg, nb: s, sums: readSums(cfg, state, now)}
+	sums, positives := readSums(cfg, state, now)
+	l := &linear{cfg: cfg, nb: s, sums: sums}
 	l.regression = newWeights(cfg)
 	for key, sm := range l.sums {
 		w := ftrlWeight(sm, cfg.LearningRate, cfg.L2)
@@ -135,7 +142,7 @@ func compileLinear(s *Snapshot, state *State, now int64) scorer {
 			}
 		}
 	}
-	lambda := s.total.pos / (s.total.pos + cfg.BlendPositives)
+	lambda := positives / (positives + cfg.BlendPositives)
 	l.blend = newWeights(cfg)
 	l.blend.bias = lambda * l.regression.bias
 	for i := range l.blend.predictors {
@@ -173,13 +180,14 @@ func compileLinear(s *Snapshot, state *State, now int64) scorer {
 	return l
 }
 
-// readSums gathers the logistic sums of state by bin, weighed as Memory says.
-func readSums(cfg *Config, state *State, now int64) map[linearSumKey]sums {
+// readSums gathers the logistic sums of state by bin, weighed as Memory says, and the
+// positives the regression has learned from.
+func readSums(cfg *Config, state *State, now int64) (all map[linearSumKey]sums, positives float64) {
 	index := make(map[string]int, len(cfg.Predictors))
 	for i, p := range cfg.Predictors {
 		index[p.Name] = i
 	}
-	all := map[linearSumKey]sums{}
+	all = map[linearSumKey]sums{}
 	for k, v := range state.counts {
 		var name string
 		var isZ bool
@@ -193,6 +201,10 @@ func readSums(cfg *Config, state *State, now int64) map[linearSumKey]sums {
 		}
 		w := cfg.Memory.weight(k.Bucket, now)
 		if w == 0 || v == 0 {
+			continue
+		}
+		if name == positivesName {
+			positives += w * float64(v) / linearScale
 			continue
 		}
 		key := linearSumKey{predictor: -1}
@@ -211,7 +223,7 @@ func readSums(cfg *Config, state *State, now int64) map[linearSumKey]sums {
 		}
 		all[key] = sm
 	}
-	return all
+	return all, positives
 }
 
 func newWeights(cfg *Config) weights {
@@ -360,6 +372,9 @@ func (l *linear) observe(x []Value, lb label, bucket int64, _ float64, d Delta) 
 		d = append(d,
 			Increment{Key: Key{Bucket: bucket, Predictor: zPrefix + name, Bin: key.bin}, N: int64(math.Round((z1 - z0) * linearScale))},
 			Increment{Key: Key{Bucket: bucket, Predictor: nPrefix + name, Bin: key.bin}, N: int64(math.Round((n1 - n0) * linearScale))})
+	}
+	if lb.positive() {
+		d = append(d, Increment{Key: Key{Bucket: bucket, Predictor: nPrefix + positivesName}, N: linearScale})
 	}
 	add(linearSumKey{predictor: -1}, totalName, 1)
 	for i, pr := range l.cfg.Predictors {

@@ -59,7 +59,8 @@ func (s *Snapshot) Observe(x []Value, positive bool, at time.Time) Delta {
 // customer had when the decision was made: a response arrives after the decision, often
 // after the model has learned more, and binning an impression and its later click by one
 // and the same score keeps the calibration table (and the model's AUC read from it)
-// honest; the logistic kind steps from it too.
+// honest. (The logistic kind's step uses its regression's score now, which is what it
+// learns.)
 func (s *Snapshot) ObserveScored(x []Value, positive bool, at time.Time, contribution float64) Delta {
 	l := labelImpression
 	if positive {

@@ -12,8 +12,7 @@ type Score struct {
 	Propensity float64
 	// LogOdds is the calibrated log-odds, logit(Propensity).
 	LogOdds float64
-	// RawLogOdds is the log-odds before calibration: base plus contributions (the same
-	// as LogOdds for a kind that needs no calibration).
+	// RawLogOdds is the log-odds before calibration: base plus the kind's contribution.
 	RawLogOdds float64
 	// Evidence is the (decayed) number of responses the model has learned from.
 	Evidence float64
