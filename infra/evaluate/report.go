@@ -144,9 +144,9 @@ in the same order?
   one per action, fed the same predictors: numbers as values, symbols as one-hot features.
 - **Intervals**: 95% percentile bootstrap over the test rows; engine − VW is paired (both scored
   on the same resample).
-- **Settings tried** (written before the first run): naive Bayes as it ships, and the logistic
+- **Settings tried** (written before the first run, widened once, see the end): naive Bayes as it ships, and the logistic
   kind (an FTRL-Proximal logistic regression over the same bins, blended with naive Bayes while
-  positives are few) at learning rates 0.05, 0.1, 0.2, blends of 50, 100, 200 positives, with
+  positives are few) at learning rates 0.02, 0.03, 0.05, 0.1, 0.2, blends of 10, 20, 50, 100, 200 positives, with
   and without a linear term per numeric predictor. Chosen by mean AUC over a dataset's tasks,
   then by calibration error.
 
