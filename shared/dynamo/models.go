@@ -52,6 +52,17 @@ func counterName(k adaptive.Key) string {
 	return prefix + k.Predictor + "/" + k.Bin
 }
 
+// counterKey reads back the counter an attribute named by counterName keeps, dated to
+// bucket; ok is false for any other attribute of the item.
+func counterKey(attr string, bucket int64) (k adaptive.Key, ok bool) {
+	positive := strings.HasPrefix(attr, successPrefix)
+	if !positive && !strings.HasPrefix(attr, impressionPrefix) {
+		return adaptive.Key{}, false
+	}
+	predictor, bin, _ := strings.Cut(attr[len(successPrefix):], "/")
+	return adaptive.Key{Bucket: bucket, Predictor: predictor, Positive: positive, Bin: bin}, true
+}
+
 // writesAttr counts the updates an item has had: compaction deletes an item it has
 // folded only if no update came between its read and its delete.
 const writesAttr = "writes"
@@ -131,13 +142,9 @@ func (s *Store) LoadModelStatesCost(ctx context.Context) (map[decision.ModelKey]
 			}
 			bucket := int64(getNumber(item, "bucket"))
 			for attr := range item {
-				positive := strings.HasPrefix(attr, successPrefix)
-				if !positive && !strings.HasPrefix(attr, impressionPrefix) {
-					continue
+				if k, ok := counterKey(attr, bucket); ok {
+					counters[key][k] += int64(getNumber(item, attr))
 				}
-				predictor, bin, _ := strings.Cut(attr[len(successPrefix):], "/")
-				k := adaptive.Key{Bucket: bucket, Predictor: predictor, Positive: positive, Bin: bin}
-				counters[key][k] += int64(getNumber(item, attr))
 			}
 		}
 	}
@@ -289,13 +296,12 @@ func (s *Store) fold(ctx context.Context, item, key map[string]types.AttributeVa
 	model := decision.ModelKey{ActionID: getString(item, "actionId"), Channel: getString(item, "channel")}
 	var delta adaptive.Delta
 	for attr := range item {
-		positive := strings.HasPrefix(attr, successPrefix)
-		if !positive && !strings.HasPrefix(attr, impressionPrefix) {
+		k, ok := counterKey(attr, into)
+		if !ok {
 			continue
 		}
-		predictor, bin, _ := strings.Cut(attr[len(successPrefix):], "/")
 		if n := int64(math.Round(getNumber(item, attr) * factor)); n != 0 {
-			delta = append(delta, adaptive.Increment{Key: adaptive.Key{Bucket: into, Predictor: predictor, Positive: positive, Bin: bin}, N: n})
+			delta = append(delta, adaptive.Increment{Key: k, N: n})
 		}
 	}
 	del := &types.Delete{TableName: &s.tables.Models, Key: key, ExpressionAttributeNames: map[string]string{"#w": writesAttr}}
