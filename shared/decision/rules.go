@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -31,6 +34,10 @@ import (
 // that fails at run time (for example comparing nil with a number) does not hold, and
 // the explanation says why, so an unknown customer simply gets the actions whose rules
 // need no profile data.
+//
+// A rule's cost is bounded: publishing refuses a rule whose evaluation could take too
+// many steps or allocate too much, and a rule whose cost grows with its data does not
+// hold for data too large for its limit (see rules_cost.go and docs/catalog.md).
 
 // ruleKinds in evaluation order: cheap "may they have it at all" first.
 var ruleKinds = [...]string{"eligibility", "applicability", "suitability"}
@@ -66,7 +73,7 @@ func (c *Catalog) compileRules(r Rules) ([]compiledRule, error) {
 		}
 		program, perChannel, _, err := c.compileExpr(src, true)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s rule %q: %w", ruleKinds[i], src, err))
+			errs = append(errs, fmt.Errorf("%s rule %s: %w", ruleKinds[i], quoteRule(src), err))
 			continue
 		}
 		out = append(out, compiledRule{kind: ruleKinds[i], source: src, program: program, id: c.ruleCount, perChannel: perChannel})
@@ -78,6 +85,20 @@ func (c *Catalog) compileRules(r Rules) ([]compiledRule, error) {
 	return out, errors.Join(errs...)
 }
 
+// quoteRule quotes a rule's source for an error message, shortened when it is long: a
+// rule refused for its length would otherwise fill the message.
+func quoteRule(src string) string {
+	const shown = 80
+	if len(src) <= maxRuleSource {
+		return strconv.Quote(src)
+	}
+	cut := shown
+	for cut > 0 && !utf8.RuneStart(src[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%s bytes)", strconv.Quote(src[:cut]), amount(float64(len(src))))
+}
+
 // compileExpr type-checks an expression against the rule environment, then compiles
 // it with profile.x and context.x read as top-level names. expr reads a top-level
 // name of a map environment with a direct map access, but a member of a nested map
@@ -87,25 +108,56 @@ func (c *Catalog) compileRules(r Rules) ([]compiledRule, error) {
 // misspelt top-level names still fail at publish time. It also reports whether the
 // expression reads channel or placement, and the type the checker found for its
 // result (nil when it cannot tell, as for a free-form attribute).
+//
+// Every expression is held to the rule cost limits (see rules_cost.go): its source
+// length and syntax nodes before it is parsed, its estimated cost once checked; a
+// program whose cost depends on its inputs weighs them first.
 func (c *Catalog) compileExpr(src string, asBool bool) (program *vm.Program, perChannel bool, out reflect.Type, err error) {
+	e, err := c.compileCosted(src, asBool)
+	return e.program, e.perChannel, e.out, err
+}
+
+// compiledExpr is an expression compiled with its cost estimate.
+type compiledExpr struct {
+	program    *vm.Program
+	perChannel bool
+	out        reflect.Type
+	cost       ruleCost
+}
+
+// compileCosted is compileExpr with the cost estimate, which tests and benchmarks read.
+func (c *Catalog) compileCosted(src string, asBool bool) (compiledExpr, error) {
+	if len(src) > maxRuleSource {
+		return compiledExpr{}, fmt.Errorf("is %s bytes long; the limit is %s", amount(float64(len(src))), amount(maxRuleSource))
+	}
 	config := conf.CreateNew()
 	expr.Env(c.ruleEnv())(config)
+	expr.MaxNodes(maxRuleNodes)(config)
 	if asBool {
 		expr.AsBool()(config)
 	}
 	config.Check()
 	tree, err := checker.ParseCheck(src, config)
 	if err != nil {
-		return nil, false, nil, err
+		// expr reports its node limit as text only; say it in the catalog's words.
+		if strings.Contains(err.Error(), "exceeds maximum allowed nodes") {
+			return compiledExpr{}, fmt.Errorf("has more than %d terms; the limit is %d", maxRuleNodes, maxRuleNodes)
+		}
+		return compiledExpr{}, err
 	}
-	out = tree.Node.Type()
+	e := compiledExpr{out: tree.Node.Type()}
+	if e.cost, err = c.estimateCost(tree.Node); err != nil {
+		return compiledExpr{}, err
+	}
 	f := &flattener{catalog: c}
 	ast.Walk(&tree.Node, f)
 	if err := optimizer.Optimize(&tree.Node, config); err != nil {
-		return nil, false, nil, err
+		return compiledExpr{}, err
 	}
-	program, err = compiler.Compile(tree, config)
-	return program, f.perChannel, out, err
+	e.cost.guard(&tree.Node)
+	e.perChannel = f.perChannel
+	e.program, err = compiler.Compile(tree, config)
+	return e, err
 }
 
 // flattener rewrites profile.x and context.x into the top-level names "profile.x" and
@@ -125,19 +177,18 @@ func (f *flattener) Visit(node *ast.Node) {
 		f.perChannel = true
 	}
 	m, ok := (*node).(*ast.MemberNode)
-	if !ok || m.Optional || m.Method {
+	if !ok {
 		return
 	}
-	root, ok := m.Node.(*ast.IdentifierNode)
-	prop, isString := m.Property.(*ast.StringNode)
-	if !ok || !isString || !flattenedRoots[root.Value] {
+	root, key, ok := flatMember(m)
+	if !ok {
 		return
 	}
-	name := root.Value + "." + prop.Value
+	name := root + "." + key
 	if f.catalog.flatNames == nil {
 		f.catalog.flatNames = map[string]flatName{}
 	}
-	f.catalog.flatNames[name] = flatName{root: root.Value, key: prop.Value}
+	f.catalog.flatNames[name] = flatName{root: root, key: key}
 	ast.Patch(node, &ast.IdentifierNode{Value: name})
 }
 
@@ -151,6 +202,8 @@ type ruleEvaluator struct {
 	machine vm.VM
 	env     map[string]any
 	memo    []ruleResult
+	// errs holds the error of each rule whose memo is failed; made on the first.
+	errs map[int]error
 	// features caches the predictor values (see Catalog.features).
 	features []adaptive.Value
 }
@@ -161,6 +214,7 @@ const (
 	unevaluated ruleResult = iota
 	holds
 	fails
+	failed // could not be evaluated; errs says why
 )
 
 func newRuleEvaluator(c *Catalog, p *Profile, req *Request, now time.Time, weather ContextFeed) *ruleEvaluator {
@@ -185,7 +239,9 @@ func newRuleEvaluator(c *Catalog, p *Profile, req *Request, now time.Time, weath
 		}
 		env[name] = v
 	}
-	return &ruleEvaluator{memo: make([]ruleResult, c.ruleCount), env: env}
+	// The machine's memory budget backs up the cost estimate, for rules and predictors
+	// alike: an evaluation the estimate admits stays below it (see vmBudget).
+	return &ruleEvaluator{machine: vm.VM{MemoryBudget: vmBudget}, memo: make([]ruleResult, c.ruleCount), env: env}
 }
 
 // timeOrNil reads a stored time attribute; an unreadable one is missing.
@@ -210,17 +266,24 @@ func (e *ruleEvaluator) setChannel(c *Catalog, channel, placement string) {
 }
 
 // holds returns whether the rule is satisfied, and an error when it could not be
-// evaluated; a rule that errors does not hold. Errors are not remembered, so that an
-// explanation can show them.
+// evaluated; a rule that errors does not hold. Errors are remembered with the result,
+// so that an explanation can show them and a rule shared by many actions that exceeds
+// its cost limit pays it once per decision.
 func (e *ruleEvaluator) holds(r *compiledRule) (bool, error) {
 	switch e.memo[r.id] {
 	case holds:
 		return true, nil
 	case fails:
 		return false, nil
+	case failed:
+		return false, e.errs[r.id]
 	}
-	out, err := e.machine.Run(r.program, e.env)
+	out, err := e.run(r.program)
 	if err != nil {
+		if e.errs == nil {
+			e.errs = map[int]error{}
+		}
+		e.memo[r.id], e.errs[r.id] = failed, err
 		return false, err
 	}
 	ok, _ := out.(bool)
@@ -229,4 +292,14 @@ func (e *ruleEvaluator) holds(r *compiledRule) (bool, error) {
 		e.memo[r.id] = holds
 	}
 	return ok, nil
+}
+
+// run evaluates a program in the decision's environment; an evaluation stopped by the
+// cost limits returns a *costError.
+func (e *ruleEvaluator) run(p *vm.Program) (any, error) {
+	out, err := e.machine.Run(p, e.env)
+	if err != nil {
+		return nil, runError(err)
+	}
+	return out, nil
 }
