@@ -25,10 +25,22 @@ up: tools build
 	go run ./infra/cmd/local up
 
 ## test: every check CI runs: formatting, vet, staticcheck, the template linters, the unit
-## tests and the tests against the local stack (DynamoDB Local, the SQS server and the
-## built bootstraps under the Lambda Runtime Interface Emulator).
+## tests (the OpenAPI document's validation among them), the tests against the local
+## stack (DynamoDB Local, the SQS server and the built bootstraps under the Lambda
+## Runtime Interface Emulator: hostile requests, outages, the API contract) and a short
+## fuzz pass.
 test: lint build
 	go test -race -count=1 -shuffle=on -tags integration ./...
+	@$(MAKE) --no-print-directory fuzz
+
+## fuzz: a short pass of each fuzz target beyond its committed corpus (which every
+## `go test` replays): request decoding and catalog rules. FUZZTIME sets each pass;
+## a failing input is written under the package's testdata/fuzz/ to be committed.
+FUZZTIME ?= 15s
+.PHONY: fuzz
+fuzz:
+	go test -run='^$$' -fuzz='^FuzzDecodeJSON$$' -fuzztime=$(FUZZTIME) ./shared/httpapi
+	go test -run='^$$' -fuzz='^FuzzRule$$' -fuzztime=$(FUZZTIME) ./shared/decision
 
 ## unit: the unit tests alone; they need no tools.
 unit:

@@ -23,7 +23,7 @@ type handler struct {
 }
 
 func (h *handler) handle(ctx context.Context, event events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	log := platform.RequestLogger(ctx, h.log)
+	log := httpapi.WithCaller(platform.RequestLogger(ctx, h.log), event)
 	var req decision.Request
 	if err := httpapi.DecodeJSON(event, &req); err != nil {
 		return httpapi.Error(ctx, log, err), nil

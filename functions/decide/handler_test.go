@@ -39,11 +39,11 @@ func TestHandle(t *testing.T) {
 	}{
 		{"valid request", `{"customerId":"C1","channel":"web"}`, ok, 200, `"actionId":"a1"`, 1},
 		{"malformed JSON", `{"customerId":`, ok, 400, "malformed JSON", 0},
-		{"not an object", `[1,2]`, ok, 400, "malformed JSON", 0},
-		{"wrong type", `{"customerId":42,"channel":"web"}`, ok, 400, `field \"customerId\" must be string`, 0},
+		{"not an object", `[1,2]`, ok, 400, "must be a JSON object", 0},
+		{"wrong type", `{"customerId":42,"channel":"web"}`, ok, 400, `\"customerId\" must be a string`, 0},
 		{"unknown field", `{"customer":"C1","channel":"web"}`, ok, 400, `unknown field \"customer\"`, 0},
 		{"empty body", ``, ok, 400, "body is empty", 0},
-		{"too large", `{"customerId":"` + strings.Repeat("x", 20000) + `"}`, ok, 400, "the limit is 16384", 0},
+		{"too large", `{"customerId":"` + strings.Repeat("x", 20000) + `"}`, ok, 413, "the limit is 16384", 0},
 		{"invalid per the core", `{"channel":"web"}`, func(decision.Request) (decision.Decision, error) {
 			return decision.Decision{}, decision.Errorf(decision.EInvalid, "customerId is required")
 		}, 400, "customerId is required", 1},

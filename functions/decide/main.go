@@ -18,7 +18,7 @@ func main() {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
 	}
-	budget, err := platform.Duration("DYNAMODB_BUDGET", service.DefaultBudget)
+	deadline, err := platform.Duration("DECIDE_DEADLINE", service.DefaultDeadline)
 	if err != nil {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
@@ -33,7 +33,7 @@ func main() {
 		Baseline:    deps.Store,
 		Now:         deps.Now,
 		NewID:       deps.NewID,
-		Budget:      budget,
+		Deadline:    deadline,
 		Logger:      logger,
 	}}
 	lambda.Start(h.handle)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -32,16 +34,25 @@ const (
 	routeCustomer  = "PATCH /v1/customers/{customerId}"
 )
 
+// DefaultBudget bounds the store calls of one request, well inside the function's
+// 5-second timeout: past it the caller gets a 503 with Retry-After rather than a
+// gateway error, and retrying with the same id is safe (see service.Recorder).
+// RECORD_BUDGET overrides it.
+const DefaultBudget = 2 * time.Second
+
 type handler struct {
 	log      *slog.Logger
 	recorder recorder
 	ingest   ingest
+	budget   time.Duration
 }
 
 // handle serves the HTTP API's routes that write about customers; API Gateway names
 // the route in the event.
 func (h *handler) handle(ctx context.Context, event events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	log := platform.RequestLogger(ctx, h.log)
+	log := httpapi.WithCaller(platform.RequestLogger(ctx, h.log), event)
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(h.budget, DefaultBudget))
+	defer cancel()
 	var answer any
 	var err error
 	switch event.RouteKey {
@@ -70,7 +81,7 @@ func (h *handler) recordResponse(ctx context.Context, log *slog.Logger, event ev
 		return nil, err
 	}
 	log.InfoContext(ctx, "response recorded", "decisionId", rec.DecisionID, "outcome", resp.Outcome,
-		"duplicate", rec.Duplicate, "positive", rec.Positive)
+		"duplicate", rec.Duplicate, "positive", rec.Positive, "counted", rec.Counted)
 	return rec, nil
 }
 

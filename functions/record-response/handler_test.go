@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -18,9 +20,16 @@ import (
 
 type fakeRecorder struct {
 	record func(decision.Response) (service.Recorded, error)
+	// hang makes Record wait for its context to end, as a call to an unreachable
+	// store does, and fail as the service then fails.
+	hang bool
 }
 
-func (f fakeRecorder) Record(_ context.Context, r decision.Response) (service.Recorded, error) {
+func (f fakeRecorder) Record(ctx context.Context, r decision.Response) (service.Recorded, error) {
+	if f.hang {
+		<-ctx.Done()
+		return service.Recorded{}, decision.Unavailable(ctx.Err(), "send it again")
+	}
 	return f.record(r)
 }
 
@@ -59,15 +68,19 @@ func TestHandleResponses(t *testing.T) {
 				return service.Recorded{DecisionID: r.DecisionID, ResponseID: "r1", Positive: true}, nil
 			}, 200, `"positive":true`},
 		{"malformed", `{"decisionId":`, nil, 400, "malformed JSON"},
-		{"bad value type", `{"decisionId":"d1","value":"ten"}`, nil, 400, `field \"value\" must be float64`},
+		{"bad value type", `{"decisionId":"d1","value":"ten"}`, nil, 400, `\"value\" must be a number`},
 		{"unknown decision", `{"decisionId":"nope","customerId":"C1","actionId":"a1","channel":"web","outcome":"click"}`,
 			func(decision.Response) (service.Recorded, error) {
 				return service.Recorded{}, decision.Errorf(decision.ENotFound, "decision nope is unknown or older than the attribution window")
 			}, 404, "decision nope is unknown"},
-		{"conflicting", `{"decisionId":"d1","customerId":"C2","actionId":"a1","channel":"web","outcome":"click"}`,
+		{"conflicting", `{"decisionId":"d1","customerId":"C1","actionId":"a9","channel":"web","outcome":"click"}`,
 			func(decision.Response) (service.Recorded, error) {
-				return service.Recorded{}, decision.Errorf(decision.EConflict, "decision d1 was not made for this customer")
-			}, 409, "not made for this customer"},
+				return service.Recorded{}, decision.Errorf(decision.EConflict, "decision d1 did not offer action \"a9\"")
+			}, 409, "did not offer action"},
+		{"store down", `{"decisionId":"d1","customerId":"C1","actionId":"a1","channel":"web","outcome":"click"}`,
+			func(decision.Response) (service.Recorded, error) {
+				return service.Recorded{}, decision.Unavailable(errors.New("dial tcp: connection refused"), "send it again")
+			}, 503, "send it again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,7 +92,22 @@ func TestHandleResponses(t *testing.T) {
 			if resp.StatusCode != tt.wantStatus || !strings.Contains(resp.Body, tt.wantInBody) {
 				t.Errorf("handle(%q) = %d %s, want %d containing %s", tt.body, resp.StatusCode, resp.Body, tt.wantStatus, tt.wantInBody)
 			}
+			if tt.wantStatus == 503 && resp.Headers["Retry-After"] == "" {
+				t.Errorf("handle(%q) = 503 without Retry-After", tt.body)
+			}
 		})
+	}
+}
+
+// TestBudgetEndsAHungStore: with the store hanging, the caller gets a 503 with
+// Retry-After once the budget is spent. Without the budget the test would hang.
+func TestBudgetEndsAHungStore(t *testing.T) {
+	h := newHandler(fakeRecorder{hang: true}, &fakeIngest{})
+	h.budget = 20 * time.Millisecond
+	body := `{"decisionId":"d1","customerId":"C1","actionId":"a1","channel":"web","outcome":"click"}`
+	resp, err := h.handle(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: routeResponses, Body: body})
+	if err != nil || resp.StatusCode != 503 || resp.Headers["Retry-After"] != "1" || !strings.Contains(resp.Body, `"code":"unavailable"`) {
+		t.Errorf("handle with a hung store = %d %v %s, %v; want 503 unavailable with Retry-After", resp.StatusCode, resp.Headers, resp.Body, err)
 	}
 }
 
@@ -121,7 +149,7 @@ func TestSampleEvents(t *testing.T) {
 				t.Errorf("RecordOutcome got %+v, want C000001's purchase of 29.99", in.event)
 			}
 		}},
-		{"outcome-bad-value.json", 400, `field \"value\" must be float64`, nil},
+		{"outcome-bad-value.json", 400, `\"value\" must be a number`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {

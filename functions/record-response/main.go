@@ -21,7 +21,12 @@ func main() {
 		logger.Error("start-up failed", "error", err)
 		os.Exit(1)
 	}
-	h := &handler{log: logger, recorder: &service.Recorder{
+	budget, err := platform.Duration("RECORD_BUDGET", DefaultBudget)
+	if err != nil {
+		logger.Error("start-up failed", "error", err)
+		os.Exit(1)
+	}
+	h := &handler{log: logger, budget: budget, recorder: &service.Recorder{
 		Catalog:   deps.Catalog,
 		Models:    deps.Models,
 		Decisions: deps.Store,

@@ -28,11 +28,14 @@ type planner interface {
 	Report(ctx context.Context, runID string, counter service.RunResponseCounter) (service.RunReport, error)
 }
 
-// fanout is what the handler needs to spread a run over the work queue.
+// fanout is what the handler needs to spread a run over the work queue. Each reports,
+// once per run, the call that finished it.
 type fanout interface {
-	Start(ctx context.Context, runID string) (service.RunSummary, error)
-	Work(ctx context.Context, item service.WorkItem) error
+	Start(ctx context.Context, runID string) (sum service.RunSummary, finished bool, err error)
+	Work(ctx context.Context, item service.WorkItem) (finished *service.RunSummary, err error)
 }
+
+var _ fanout = (*service.Fanout)(nil)
 
 type handler struct {
 	log     *slog.Logger
@@ -141,12 +144,15 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 		if h.fanout == nil {
 			return nil, fmt.Errorf("run %s: no work queue to fan out on (WORK_QUEUE_URL)", req.RunID)
 		}
-		summary, err := h.fanout.Start(ctx, req.RunID)
+		summary, finished, err := h.fanout.Start(ctx, req.RunID)
 		if err != nil {
 			log.ErrorContext(ctx, "fan-out failed", "runId", req.RunID, "error", err)
 			return nil, fmt.Errorf("run %s failed", req.RunID)
 		}
 		log.InfoContext(ctx, "run fanned out", "runId", req.RunID, "pendingSegments", len(summary.Pending))
+		if finished {
+			logRunFinished(ctx, log, summary)
+		}
 		return summary, nil
 	}
 	if req.Report {
@@ -169,11 +175,24 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 		log.ErrorContext(ctx, "run failed", "runId", req.RunID, "error", err)
 		return nil, fmt.Errorf("run %s failed", req.RunID)
 	}
-	log.InfoContext(ctx, "run finished", "runId", summary.RunID, "dryRun", summary.DryRun,
+	logRunFinished(ctx, log, summary)
+	return summary, nil
+}
+
+// logRunFinished logs what a run did. A run with every segment planned logs "run
+// finished", the line template.yaml's BatchRunsFinishedMetricFilter counts (those with
+// dryRun false) and BatchRunMissingAlarm waits for: the whole run in one invocation,
+// and a fanned-out run by its one finishing call. A segment retried alone while others
+// are still pending logs "segment finished", so that it does not count as a run.
+func logRunFinished(ctx context.Context, log *slog.Logger, summary service.RunSummary) {
+	msg := "run finished"
+	if len(summary.Pending) > 0 {
+		msg = "segment finished"
+	}
+	log.InfoContext(ctx, msg, "runId", summary.RunID, "dryRun", summary.DryRun,
 		"scanned", summary.Scanned, "planned", summary.Planned, "byChannel", summary.ByChannel,
 		"silences", summary.Silences, "volume", summary.Volume, "pendingSegments", summary.Pending,
 		"durationSeconds", summary.DurationSec)
-	return summary, nil
 }
 
 // compactModels compacts the models as the live catalog's memory allows.
@@ -220,11 +239,12 @@ func (h *handler) handleWork(ctx context.Context, log *slog.Logger, payload json
 	}
 	for _, record := range event.Records {
 		item, err := parseWork(record.Body)
+		var finished *service.RunSummary
 		if err == nil {
 			if h.fanout == nil {
 				err = fmt.Errorf("no work queue configured")
 			} else {
-				err = h.fanout.Work(ctx, item)
+				finished, err = h.fanout.Work(ctx, item)
 			}
 		}
 		if err != nil {
@@ -233,6 +253,9 @@ func (h *handler) handleWork(ctx context.Context, log *slog.Logger, payload json
 			continue
 		}
 		log.InfoContext(ctx, "work item done", "runId", item.RunID, "segment", item.Segment, "pass", item.Pass)
+		if finished != nil {
+			logRunFinished(ctx, log, *finished)
+		}
 	}
 	return resp, nil
 }

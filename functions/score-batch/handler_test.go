@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -91,18 +92,137 @@ func TestModes(t *testing.T) {
 	}
 }
 
-type fakeFanout struct{ done []service.WorkItem }
-
-func (f *fakeFanout) Start(context.Context, string) (service.RunSummary, error) {
-	return service.RunSummary{}, nil
+// fakeFanout fails segment 9's items; the item of segment finishOn, when set, finishes
+// the run with the summary finished, as does Start when startFinishes.
+type fakeFanout struct {
+	done          []service.WorkItem
+	finishOn      *int
+	finished      service.RunSummary
+	startFinishes bool
 }
 
-func (f *fakeFanout) Work(_ context.Context, item service.WorkItem) error {
+func (f *fakeFanout) Start(context.Context, string) (service.RunSummary, bool, error) {
+	if f.startFinishes {
+		return f.finished, true, nil
+	}
+	return service.RunSummary{Pending: []int{0, 1, 2}}, false, nil
+}
+
+func (f *fakeFanout) Work(_ context.Context, item service.WorkItem) (*service.RunSummary, error) {
 	if item.Segment == 9 {
-		return errors.New("throttled")
+		return nil, errors.New("throttled")
 	}
 	f.done = append(f.done, item)
-	return nil
+	if f.finishOn != nil && item.Segment == *f.finishOn {
+		sum := f.finished
+		return &sum, nil
+	}
+	return nil, nil
+}
+
+// fakePlanner answers every run and segment with its summary.
+type fakePlanner struct{ summary service.RunSummary }
+
+func (f fakePlanner) Run(context.Context, string, bool) (service.RunSummary, error) {
+	return f.summary, nil
+}
+func (f fakePlanner) RunSegment(context.Context, string, int) (service.RunSummary, error) {
+	return f.summary, nil
+}
+func (f fakePlanner) Report(context.Context, string, service.RunResponseCounter) (service.RunReport, error) {
+	return service.RunReport{}, nil
+}
+
+// logLines decodes a JSON log, one object a line.
+func logLines(t *testing.T, log string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for line := range strings.Lines(log) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+// TestRunFinishedLine: every way a real run finishes logs one "run finished" line with
+// dryRun false, which template.yaml's BatchRunsFinishedMetricFilter counts, with the
+// same fields: the whole run in one invocation, the work item that finishes a
+// fanned-out run, and a coordinator that finds it done. A fanned-out run's other items,
+// and a segment retried while others are pending, log no such line.
+func TestRunFinishedLine(t *testing.T) {
+	complete := service.RunSummary{RunID: "run-20261123T0600Z", Scanned: 300, Planned: 120, ByChannel: map[string]int{"email": 80, "sms": 40},
+		Silences: map[string]int{"no_consent": 180}, Volume: map[string]service.VolumeUse{}, DurationSec: 4.2}
+	partial := complete
+	partial.Pending = []int{3, 5}
+	two := 2
+	work := func(segments ...int) string {
+		var records []events.SQSMessage
+		for _, seg := range segments {
+			records = append(records, events.SQSMessage{MessageId: fmt.Sprint("m", seg), EventSource: "aws:sqs",
+				Body: fmt.Sprintf(`{"runId":"run-20261123T0600Z","segment":%d,"pass":2}`, seg)})
+		}
+		payload, _ := json.Marshal(events.SQSEvent{Records: records})
+		return string(payload)
+	}
+	tests := []struct {
+		name      string
+		payload   string
+		planner   fakePlanner
+		fanout    *fakeFanout
+		wantLines int // "run finished" lines
+	}{
+		{"a run in one invocation", `{"runId":"run-20261123T0600Z"}`, fakePlanner{complete}, nil, 1},
+		{"the work item that finishes a fanned-out run", work(0, 1, 2, 3), fakePlanner{}, &fakeFanout{finishOn: &two, finished: complete}, 1},
+		{"work items that do not", work(0, 1, 3), fakePlanner{}, &fakeFanout{finishOn: &two, finished: complete}, 0},
+		{"a coordinator that finds the run done", `{"runId":"run-20261123T0600Z","fanOut":true}`, fakePlanner{},
+			&fakeFanout{startFinishes: true, finished: complete}, 1},
+		{"a coordinator that starts it", `{"runId":"run-20261123T0600Z","fanOut":true}`, fakePlanner{}, &fakeFanout{}, 0},
+		{"a segment retried while others are pending", `{"runId":"run-20261123T0600Z","segment":1}`, fakePlanner{partial}, nil, 0},
+		{"the segment retry that completes the run", `{"runId":"run-20261123T0600Z","segment":1}`, fakePlanner{complete}, nil, 1},
+	}
+	var fields []string // the first line's, which every other must have
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var log strings.Builder
+			h := &handler{log: slog.New(slog.NewJSONHandler(&log, nil)), planner: tt.planner, now: time.Now}
+			if tt.fanout != nil {
+				h.fanout = tt.fanout
+			}
+			if _, err := h.handle(context.Background(), json.RawMessage(tt.payload)); err != nil {
+				t.Fatal(err)
+			}
+			var finished []map[string]any
+			for _, line := range logLines(t, log.String()) {
+				if line["msg"] == "run finished" {
+					finished = append(finished, line)
+				}
+			}
+			if len(finished) != tt.wantLines {
+				t.Fatalf("%d \"run finished\" lines, want %d; log:\n%s", len(finished), tt.wantLines, log.String())
+			}
+			for _, line := range finished {
+				if line["level"] != "INFO" || line["dryRun"] != false || line["runId"] != complete.RunID || line["planned"] != 120.0 ||
+					line["scanned"] != 300.0 || line["pendingSegments"] != nil {
+					t.Errorf("run finished line %v, want INFO, dryRun false, the run's id and counts, nothing pending", line)
+				}
+				var keys []string
+				for k := range line {
+					if k != "time" {
+						keys = append(keys, k)
+					}
+				}
+				slices.Sort(keys)
+				if fields == nil {
+					fields = keys
+				} else if !slices.Equal(keys, fields) {
+					t.Errorf("run finished line fields %v, want the same as every other's, %v", keys, fields)
+				}
+			}
+		})
+	}
 }
 
 func TestHandleWorkReportsOnlyFailedItems(t *testing.T) {

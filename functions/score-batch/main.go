@@ -59,7 +59,7 @@ func main() {
 	h := &handler{log: logger, planner: planner, responses: deps.Store, fanOutScheduled: fanOutScheduled,
 		catalog: deps.Catalog, models: deps.Models, metricsOut: os.Stdout, now: deps.Now, feeds: feeds, compactor: deps.Store}
 	if url := os.Getenv(sqs.WorkQueueEnv); url != "" {
-		h.fanout = &service.Fanout{Planner: planner, Queue: sqs.NewWorkQueue(client, url), Sketches: deps.Store}
+		h.fanout = &service.Fanout{Planner: planner, Queue: sqs.NewWorkQueue(client, url), Sketches: deps.Store, Barrier: deps.Store}
 	}
 	lambda.Start(h.handle)
 }

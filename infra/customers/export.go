@@ -1,8 +1,10 @@
 package customers
 
 import (
+	"cmp"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nextbest/nextbest/shared/decision"
@@ -96,13 +98,7 @@ func Export(data service.CustomerData, catalog *decision.Catalog, now time.Time)
 	slices.SortFunc(doc.Decisions, func(a, b DecisionEntry) int { return a.DecidedAt.Compare(b.DecidedAt) })
 	doc.Responses = append(doc.Responses, data.Responses...)
 	slices.SortFunc(doc.Responses, func(a, b service.ResponseClaim) int {
-		if a.ResponseID < b.ResponseID {
-			return -1
-		}
-		if a.ResponseID > b.ResponseID {
-			return 1
-		}
-		return 0
+		return cmp.Or(strings.Compare(a.DecisionID, b.DecisionID), strings.Compare(a.Claim, b.Claim))
 	})
 	doc.Known = data.Profile != nil || len(data.History)+len(data.Outcomes)+len(data.Decisions)+len(data.Responses) > 0
 	return doc

@@ -33,7 +33,7 @@ func TestDecideEvents(t *testing.T) {
 		{"decide-malformed.json", 400, "malformed JSON", 0},
 		{"decide-missing-channel.json", 400, "channel is required", 0},
 		{"decide-unknown-channel.json", 400, `unknown channel \"fax\"`, 0},
-		{"decide-too-large.json", 400, "the limit is 16384", 0},
+		{"decide-too-large.json", 413, "the limit is 16384", 0},
 	}
 	w := newWorld(t, worldOptions{})
 	for _, tt := range tests {
@@ -82,7 +82,7 @@ func TestRecordResponseEvents(t *testing.T) {
 		{"record-response.json", 200, `"duplicate":false`, 1},
 		{"record-response.json", 200, `"duplicate":true`, 0}, // a retry counts once
 		{"record-response-unknown-decision.json", 404, "unknown or older than the attribution window", 0},
-		{"record-response-bad-outcome.json", 400, `unknown outcome \"love\"`, 0},
+		{"record-response-bad-outcome.json", 400, `unknown outcome (known: impression`, 0},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprintf("%d-%s", i, tt.event), func(t *testing.T) {

@@ -15,9 +15,10 @@ import (
 	"github.com/nextbest/nextbest/infra/template"
 )
 
-// maxFrontDoorBody mirrors API Gateway's payload limit closely enough for local use;
-// the functions enforce their own, smaller limit.
-const maxFrontDoorBody = 10 << 20
+// maxFrontDoorBody bounds what the front door passes on: a body over Lambda's 6 MB
+// invoke limit would make the emulator fail with a 500; the front door answers 413
+// itself, in the API's error shape. The functions enforce their own, smaller limit.
+const maxFrontDoorBody = 1 << 20
 
 // FrontDoor is an http.Handler that turns requests into API Gateway HTTP API
 // (payload 2.0) events, invokes the routed function and writes back its answer.
@@ -43,9 +44,13 @@ func (e *Env) FrontDoor() http.Handler {
 			writeJSONError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxFrontDoorBody))
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxFrontDoorBody+1))
 		if err != nil {
 			writeJSONError(w, http.StatusBadRequest, "invalid", "cannot read body")
+			return
+		}
+		if len(body) > maxFrontDoorBody {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body is over %d bytes", maxFrontDoorBody))
 			return
 		}
 		event := httpEvent(r, route.Key(), body, e.Now())

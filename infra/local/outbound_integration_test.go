@@ -4,8 +4,10 @@ package local_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -258,5 +260,29 @@ func TestFanOutThroughTheWorkQueue(t *testing.T) {
 	}
 	if n := w.channelDepth(); n != sum.Planned || n == 0 {
 		t.Errorf("after the fan-out the channel queues hold %d messages, want the %d planned", n, sum.Planned)
+	}
+	// The worker that completed the run logged it once, as the batch alarm expects.
+	logged, err := os.ReadFile(w.Functions["ScoreBatchFunction"].LogPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished := 0
+	for line := range strings.Lines(string(logged)) {
+		var entry struct {
+			Msg     string `json:"msg"`
+			RunID   string `json:"runId"`
+			DryRun  *bool  `json:"dryRun"`
+			Planned int    `json:"planned"`
+		}
+		if json.Unmarshal([]byte(line), &entry) != nil || entry.Msg != "run finished" || entry.RunID != runID {
+			continue
+		}
+		finished++
+		if entry.DryRun == nil || *entry.DryRun || entry.Planned != sum.Planned {
+			t.Errorf("run finished line %s, want dryRun false and the %d planned", line, sum.Planned)
+		}
+	}
+	if finished != 1 {
+		t.Errorf("score-batch logged %d \"run finished\" lines for %s, want exactly 1", finished, runID)
 	}
 }

@@ -110,11 +110,11 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	t.Helper()
 	ctx := context.Background()
 	absRoot, _ := filepath.Abs(root)
-	// A decision gives up on a DynamoDB call after DYNAMODB_BUDGET and answers
-	// degraded: right in production, but on a loaded test machine a first catalog load
-	// can take longer than the default 150 ms, and these tests check behaviour, not
-	// latency (the budget has tests of its own in shared/service).
-	fnEnv := map[string]string{"MODELS_MAX_AGE": modelsMaxAge.String(), "FEEDS_MAX_AGE": modelsMaxAge.String(), "DYNAMODB_BUDGET": "10s"}
+	// A decision answers degraded past DECIDE_DEADLINE: right in production, but on a
+	// loaded test machine a first catalog load can take longer than the default 150
+	// ms, and these tests check behaviour, not latency (the deadline has tests of its
+	// own in shared/service and infra/local).
+	fnEnv := map[string]string{"MODELS_MAX_AGE": modelsMaxAge.String(), "FEEDS_MAX_AGE": modelsMaxAge.String(), "DECIDE_DEADLINE": "10s"}
 	maps.Copy(fnEnv, o.functionEnv)
 	env, err := local.Up(ctx, local.Options{Root: absRoot, BinDir: binDir, Servers: servers,
 		Prefix: fmt.Sprintf("w%03d-", worlds.Add(1)), Start: localtest.Start(t), Seed: 7, FunctionEnv: fnEnv})

@@ -134,6 +134,9 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return body, nil
 }
 
+// LogPath is the file the function's process writes its output, its log, to.
+func (f *Function) LogPath() string { return f.proc.logPath }
+
 // Close stops the emulator and the bootstrap it started. It is safe to call more than once.
 func (f *Function) Close() error {
 	f.closeOnce.Do(func() { f.closeErr = f.proc.stop() })

@@ -251,7 +251,7 @@ func TestFunctionEnv(t *testing.T) {
 		{"RecordResponseFunction", nil, with(tables, info)},
 		{"ScoreBatchFunction", nil, with(tables, info, queues, map[string]string{"SEND_TIME": "best", "FANOUT": "on",
 			"WORK_QUEUE_URL": "http://sqs/q/t-WorkQueue", "WEATHER_API_URL": "https://api.open-meteo.com"})},
-		{"SendMessageFunction", nil, with(tables, info, queues, map[string]string{"DELIVERY_PROVIDER": "log", "SES_FROM": ""})},
+		{"SendMessageFunction", nil, with(tables, info, queues, map[string]string{"DELIVERY_PROVIDER": "log", "SES_FROM": "", "SMS_ORIGINATION_IDENTITY": ""})},
 		{"DecideFunction", map[string]string{"LogLevel": "debug"}, with(tables, map[string]string{"LOG_LEVEL": "debug"})},
 	}
 	tpl := loadProject(t)

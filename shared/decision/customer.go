@@ -10,28 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
-
-// ValidateID checks an identifier a caller chose (a customer, an event): 1 to 128
-// characters of valid UTF-8, none of them control characters, and no surrounding
-// spaces, so that two spellings of one id never become two customers.
-func ValidateID(field, id string) error {
-	switch {
-	case id == "":
-		return Errorf(EInvalid, "%s is required", field)
-	case len(id) > maxCustomerIDLength:
-		return Errorf(EInvalid, "%s is longer than %d characters", field, maxCustomerIDLength)
-	case !utf8.ValidString(id):
-		return Errorf(EInvalid, "%s is not valid UTF-8", field)
-	case strings.TrimSpace(id) != id:
-		return Errorf(EInvalid, "%s has leading or trailing spaces", field)
-	case strings.IndexFunc(id, unicode.IsControl) >= 0:
-		return Errorf(EInvalid, "%s contains a control character", field)
-	}
-	return nil
-}
 
 // ProfileUpdate changes part of a customer's profile: the attributes it names (null
 // removes one), the consents it names, and the time zone when set. What it leaves out
@@ -58,15 +37,29 @@ func (c *Catalog) ValidateUpdate(u *ProfileUpdate) error {
 			problems = append(problems, fmt.Sprintf("consent %q: not an outbound channel of the catalog (%s)", ch, strings.Join(c.outboundChannels(), ", ")))
 		}
 	}
-	if u.TimeZone != nil && *u.TimeZone != "" {
-		if _, err := time.LoadLocation(*u.TimeZone); err != nil || *u.TimeZone == "Local" {
-			problems = append(problems, fmt.Sprintf("timeZone %q is not an IANA time zone such as Europe/Paris", *u.TimeZone))
-		}
+	if u.TimeZone != nil && *u.TimeZone != "" && !validTimeZone(*u.TimeZone) {
+		problems = append(problems, fmt.Sprintf("timeZone %s is not an IANA time zone such as Europe/Paris", quoteShort(*u.TimeZone)))
 	}
 	if len(problems) > 0 {
 		return Errorf(EInvalid, "%s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// validTimeZone tells whether name is a zone of the IANA database. The name is checked
+// before the database is asked: time.LoadLocation also takes "Local", and names it
+// trims or resolves as paths.
+func validTimeZone(name string) bool {
+	if len(name) > 64 || name == "Local" || strings.Contains(name, "..") {
+		return false
+	}
+	for _, r := range name {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("_+-/", r)) {
+			return false
+		}
+	}
+	_, err := time.LoadLocation(name)
+	return err == nil
 }
 
 func (c *Catalog) outboundChannels() []string {
@@ -205,6 +198,11 @@ func (c *Catalog) ValidateOutcome(e *OutcomeEvent, now time.Time) error {
 	if err := ValidateID("customerId", e.CustomerID); err != nil {
 		return err
 	}
+	// Checked before anything echoes them in a message.
+	if err := validateOptionalIDs(idField{"type", e.Type}, idField{"eventId", e.EventID}, idField{"productId", e.ProductID},
+		idField{"actionId", e.ActionID}, idField{"currency", e.Currency}); err != nil {
+		return err
+	}
 	switch {
 	case e.Type == "":
 		return Errorf(EInvalid, "type is required (one of %s)", strings.Join(o.Types, ", "))
@@ -216,8 +214,6 @@ func (c *Catalog) ValidateOutcome(e *OutcomeEvent, now time.Time) error {
 		return Errorf(EInvalid, "currency %q is not the catalog's %s; convert the value before sending it", e.Currency, o.Currency)
 	case e.ActionID != "" && c.action(e.ActionID) == nil:
 		return Errorf(EInvalid, "unknown actionId %q", e.ActionID)
-	case len(e.ProductID) > maxCustomerIDLength:
-		return Errorf(EInvalid, "productId is longer than %d characters", maxCustomerIDLength)
 	}
 	if e.OccurredAt == nil {
 		e.OccurredAt = &now

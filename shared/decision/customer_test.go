@@ -30,12 +30,19 @@ func TestValidateID(t *testing.T) {
 		wantErr string
 	}{
 		{"C000042", ""},
-		{"client-é-7", ""},
+		{"ada.lovelace+news@example.org", ""},
+		{"crm:7f3a/eu-west=1", ""},
+		{strings.Repeat("x", 128), ""},
 		{"", "customerId is required"},
-		{strings.Repeat("x", 129), "longer than 128"},
+		{strings.Repeat("x", 129), "129 bytes long; the limit is 128"},
+		{"client-é-7", "found 'é' at byte 7"},
 		{"C1\x00", "control character"},
-		{" C1", "leading or trailing spaces"},
-		{"C\xff1", "not valid UTF-8"},
+		{"C1\t", "control character"},
+		{" C1", "a space at byte 0"},
+		{"C\xff1", "invalid UTF-8 byte at byte 1"},
+		{"C#1", "found '#'"},                      // the store's key separator
+		{"C\u200b1", "found '\\u200b' at byte 1"}, // an invisible space
+		{"\"C1\"", "found '\"'"},
 	}
 	for _, tt := range tests {
 		err := decision.ValidateID("customerId", tt.id)

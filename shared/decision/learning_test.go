@@ -179,13 +179,13 @@ func TestResponsesAreCalibratedAtTheDecisionsScore(t *testing.T) {
 }
 
 // TestContextValuesCannotGrowAModel: a caller who sends a new device string with every
-// request, some of them 15 KB long, grows the model by at most the catalog's bound
+// request, some of them a kilobyte long (the request's limit), grows the model by at most the catalog's bound
 // (default 100 values) and a shared "other" bin.
 func TestContextValuesCannotGrowAModel(t *testing.T) {
 	c := loadTestCatalog(t)
 	l := &learner{counters: map[decision.ModelKey]map[adaptive.Key]int64{}}
 	models := l.models(testNow)
-	huge := strings.Repeat("Mozilla/5.0 ", 1300) // about 15 KB
+	huge := strings.Repeat("Mozilla/5.0 ", 80) // 960 bytes
 	for i := range 600 {
 		device := fmt.Sprintf("device-%d", i)
 		if i%3 == 0 {

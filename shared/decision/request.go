@@ -17,19 +17,11 @@ type Request struct {
 	Explain bool `json:"explain,omitempty"`
 }
 
-// maxCustomerIDLength keeps ids within what a DynamoDB key and a log line should hold.
-const maxCustomerIDLength = 128
-
 // ValidateRequest checks a request against the catalog and fills its defaults. The
 // error names the field at fault.
 func (c *Catalog) ValidateRequest(r *Request) error {
-	switch {
-	case strings.TrimSpace(r.CustomerID) == "":
-		return Errorf(EInvalid, "customerId is required")
-	case len(r.CustomerID) > maxCustomerIDLength:
-		return Errorf(EInvalid, "customerId is longer than %d characters", maxCustomerIDLength)
-	case r.Channel == "":
-		return Errorf(EInvalid, "channel is required")
+	if err := r.ValidateShape(); err != nil {
+		return err
 	}
 	ch, ok := c.channels[r.Channel]
 	if !ok {
@@ -45,6 +37,18 @@ func (c *Catalog) ValidateRequest(r *Request) error {
 		r.Limit = 1
 	}
 	return nil
+}
+
+// ValidateShape checks what needs no catalog: the ids and the context's bounds. It is
+// what a request must pass even when no catalog can be loaded.
+func (r *Request) ValidateShape() error {
+	if err := validateIDs(idField{"customerId", r.CustomerID}, idField{"channel", r.Channel}); err != nil {
+		return err
+	}
+	if err := validateOptionalIDs(idField{"placement", r.Placement}); err != nil {
+		return err
+	}
+	return validateContext(r.Context)
 }
 
 func (c *Catalog) channelNames() []string {

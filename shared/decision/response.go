@@ -1,6 +1,7 @@
 package decision
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -116,23 +117,20 @@ const maxClockSkew = 5 * time.Minute
 // per decision, action and outcome, so a channel that retries without a responseId
 // still counts once.
 func ValidateResponse(r *Response, now time.Time) error {
-	required := []struct{ name, value string }{
-		{"decisionId", r.DecisionID}, {"customerId", r.CustomerID}, {"actionId", r.ActionID},
-		{"channel", r.Channel}, {"outcome", r.Outcome},
+	if err := validateIDs(idField{"decisionId", r.DecisionID}, idField{"customerId", r.CustomerID},
+		idField{"actionId", r.ActionID}, idField{"channel", r.Channel}); err != nil {
+		return err
 	}
-	for _, f := range required {
-		if strings.TrimSpace(f.value) == "" {
-			return Errorf(EInvalid, "%s is required", f.name)
-		}
+	if err := validateOptionalIDs(idField{"responseId", r.ResponseID}); err != nil {
+		return err
 	}
-	if !slices.Contains(Outcomes, r.Outcome) {
-		return Errorf(EInvalid, "unknown outcome %q (known: %s)", r.Outcome, strings.Join(Outcomes, ", "))
-	}
-	if r.Value != nil && *r.Value < 0 {
-		return Errorf(EInvalid, "value must be ≥ 0")
-	}
-	if len(r.ResponseID) > 128 {
-		return Errorf(EInvalid, "responseId is longer than 128 characters")
+	switch {
+	case r.Outcome == "":
+		return Errorf(EInvalid, "outcome is required (one of %s)", strings.Join(Outcomes, ", "))
+	case !slices.Contains(Outcomes, r.Outcome):
+		return Errorf(EInvalid, "unknown outcome (known: %s)", strings.Join(Outcomes, ", "))
+	case r.Value != nil && (*r.Value < 0 || math.IsInf(*r.Value, 0) || math.IsNaN(*r.Value)):
+		return Errorf(EInvalid, "value must be a number ≥ 0")
 	}
 	if r.OccurredAt == nil {
 		r.OccurredAt = &now
@@ -147,8 +145,24 @@ func ValidateResponse(r *Response, now time.Time) error {
 
 // Attribution is what a valid response changes: the counters of one model and one
 // entry of the customer's contact history.
+//
+// What may count is bounded per decision, whatever ids and outcomes a caller sends:
+// a response applies only if no other response to the same decision made the same
+// Claim, and the model learns a success only with the decision and action's one
+// LearnClaim. So an action offered once counts at most one impression and one success
+// for its model (a click followed by a conversion is one success; both stay in the
+// contact history for reporting), and the contact history holds one impression per
+// decision and action. Claims are scoped to the decision, which belongs to one
+// customer: no caller can claim another customer's responses.
 type Attribution struct {
-	Model ModelKey
+	DecisionID, CustomerID string
+	// Claim identifies the response within its decision: "impression#<action>" for an
+	// impression, "response#<responseId>" for any other outcome.
+	Claim string
+	// LearnClaim, when set, is claimed together with Learn; when the decision's action
+	// already made it, the response is recorded and Learn is not applied.
+	LearnClaim string
+	Model      ModelKey
 	// Learn holds the counters to add. Increments whose key says not positive count an
 	// impression; positive ones count a success. A store keeps them as impressions and
 	// successes and reads the model's negatives back as impressions minus successes, so
@@ -164,6 +178,23 @@ type Attribution struct {
 	ProfileExpiresAt time.Time
 }
 
+// UnknownDecision is the error for a response to a decision that is not logged, has
+// expired, or was made for another customer: all three are said alike.
+func UnknownDecision(id string) *Error {
+	return Errorf(ENotFound, "decision %s is unknown or older than the attribution window", id)
+}
+
+// Claim prefixes (see Attribution). Ids never hold '#', so no response id can spell
+// another kind's claim.
+const (
+	ClaimPrefixImpression = "impression#"
+	ClaimPrefixResponse   = "response#"
+	ClaimPrefixSuccess    = "success#"
+)
+
+// ImpressionClaim is the claim of the impression of an action within its decision.
+func ImpressionClaim(actionID string) string { return ClaimPrefixImpression + actionID }
+
 // Attribute ties a validated response to the decision it answers. The response must
 // come from the customer the decision was for, on its channel, about an action it
 // offered, and no later than the decision log keeps the decision. Impressions and
@@ -173,7 +204,9 @@ type Attribution struct {
 func (c *Catalog) Attribute(d LoggedDecision, r Response, models *Models) (Attribution, error) {
 	switch {
 	case d.CustomerID != r.CustomerID:
-		return Attribution{}, Errorf(EConflict, "decision %s was not made for this customer", r.DecisionID)
+		// Said as for an unknown decision: batch decision ids are predictable, and a
+		// conflict would tell a prober that a customer was in a run.
+		return Attribution{}, UnknownDecision(r.DecisionID)
 	case d.Channel != r.Channel:
 		return Attribution{}, Errorf(EConflict, "decision %s was made for channel %q, not %q", r.DecisionID, d.Channel, r.Channel)
 	case !slices.ContainsFunc(d.Offers, func(o LoggedOffer) bool { return o.ActionID == r.ActionID }):
@@ -184,6 +217,8 @@ func (c *Catalog) Attribute(d LoggedDecision, r Response, models *Models) (Attri
 		return Attribution{}, Errorf(EInvalid, "the response came after the attribution window closed at %s", d.ExpiresAt.Format(time.RFC3339))
 	}
 	a := Attribution{
+		DecisionID: d.DecisionID, CustomerID: d.CustomerID,
+		Claim:   ClaimPrefixResponse + r.ResponseID,
 		Model:   c.ModelKey(r.ActionID, r.Channel),
 		Contact: ContactEvent{At: *r.OccurredAt, Kind: KindResponse, ActionID: r.ActionID, Channel: r.Channel, Outcome: r.Outcome, Value: r.Value},
 	}
@@ -197,6 +232,10 @@ func (c *Catalog) Attribute(d LoggedDecision, r Response, models *Models) (Attri
 	impression, success := r.Outcome == KindImpression, c.IsSuccess(r.ActionID, r.Outcome)
 	if impression {
 		a.Contact.Kind, a.Contact.Outcome = KindImpression, ""
+		a.Claim = ImpressionClaim(r.ActionID)
+	}
+	if success {
+		a.LearnClaim = ClaimPrefixSuccess + r.ActionID
 	}
 	if impression || success {
 		x := c.alignFeatures(d.Features)

@@ -221,6 +221,9 @@ func (a *AttributeSpec) normalise(v any) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("want a list of strings, got %s", describeValue(v))
 		}
+		if len(list) > MaxAttributeListLength {
+			return nil, fmt.Errorf("a list of %d values; the limit is %d", len(list), MaxAttributeListLength)
+		}
 		out := make([]any, len(list))
 		for i, e := range list {
 			s, ok := e.(string)
@@ -242,9 +245,19 @@ func (a *AttributeSpec) normalise(v any) (any, error) {
 	}
 }
 
+// Bounds of profile attribute values: a profile is read on every decision, and a
+// rule may walk a list, so neither may grow without limit.
+const (
+	MaxAttributeStringBytes = 1024
+	MaxAttributeListLength  = 100
+)
+
 func (a *AttributeSpec) allowed(s string) error {
+	if len(s) > MaxAttributeStringBytes {
+		return fmt.Errorf("%s is %d bytes long; the limit is %d", quoteShort(s), len(s), MaxAttributeStringBytes)
+	}
 	if len(a.Values) > 0 && !slices.Contains(a.Values, s) {
-		return fmt.Errorf("%q is not an allowed value (%s)", s, strings.Join(a.Values, ", "))
+		return fmt.Errorf("%s is not an allowed value (%s)", quoteShort(s), strings.Join(a.Values, ", "))
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (s *Store) CustomerData(ctx context.Context, customerID string) (service.Cu
 				return service.CustomerData{}, fmt.Errorf("read response claim %s: %w", pk, err)
 			}
 			if out.Item != nil {
-				data.Responses = append(data.Responses, service.ResponseClaim{ResponseID: strings.TrimPrefix(pk, "R#"), Value: optionalNumber(out.Item, "value")})
+				data.Responses = append(data.Responses, readClaim(out.Item))
 			}
 		}
 	}
@@ -200,4 +200,16 @@ func (s *Store) HeldOutDecisions(ctx context.Context, customerID string, from, t
 		}
 	}
 	return out, nil
+}
+
+// readClaim reads a response claim: one of a decision's (sk names the claim), or the
+// engine's own (sk "R", pk names the claim).
+func readClaim(item map[string]types.AttributeValue) service.ResponseClaim {
+	pk, sk := strings.TrimPrefix(getString(item, "pk"), claimPrefix), getString(item, "sk")
+	c := service.ResponseClaim{DecisionID: pk, Claim: sk, ActionID: getString(item, "actionId"),
+		Outcome: getString(item, "outcome"), Value: optionalNumber(item, "value")}
+	if sk == "R" {
+		c.DecisionID, c.Claim = "", pk
+	}
+	return c
 }

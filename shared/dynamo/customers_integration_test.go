@@ -135,9 +135,10 @@ func TestExportAndEraseEverythingAboutACustomer(t *testing.T) {
 			t.Fatal(err)
 		}
 		value := 12.5
-		resp := decision.Attribution{Model: decision.ModelKey{ActionID: "a1", Channel: "email"},
+		resp := decision.Attribution{DecisionID: d.DecisionID, CustomerID: id, Claim: decision.ClaimPrefixResponse + "convert",
+			Model:   decision.ModelKey{ActionID: "a1", Channel: "email"},
 			Contact: decision.ContactEvent{At: now, Kind: decision.KindResponse, ActionID: "a1", Channel: "email", Outcome: "convert", Value: &value}}
-		if _, err := s.RecordResponse(ctx, id, "dec-"+id+":a1:convert", resp, d.ExpiresAt); err != nil {
+		if _, err := s.RecordResponse(ctx, resp, d.ExpiresAt); err != nil {
 			t.Fatal(err)
 		}
 		at := now

@@ -91,7 +91,7 @@ func (s *Store) GetDecision(ctx context.Context, id string, now time.Time) (deci
 	}
 	expires := time.Unix(int64(getNumber(out.Item, "expiresAt")), 0)
 	if out.Item == nil || now.After(expires) {
-		return decision.LoggedDecision{}, decision.Errorf(decision.ENotFound, "decision %s is unknown or older than the attribution window", id)
+		return decision.LoggedDecision{}, decision.UnknownDecision(id)
 	}
 	return readDecision(id, out.Item), nil
 }
@@ -137,35 +137,61 @@ func readDecision(id string, item map[string]types.AttributeValue) decision.Logg
 	return d
 }
 
-// RecordResponse applies a response exactly once. In one transaction it claims the
-// response id (a conditional put that fails if the id was seen), adds the response to
-// its model's counters, appends it to the customer's contact history and updates the
-// customer's profile, if there is one (an unsubscribe withdraws the channel's
-// consent; any response moves the profile's expiry); so all of it happens or none,
-// and a duplicate changes nothing. It reports whether the response was a duplicate.
-// The claim carries the customer id, so an erasure finds it, and the response's value.
-func (s *Store) RecordResponse(ctx context.Context, customerID, responseID string, a decision.Attribution, claimUntil time.Time) (duplicate bool, err error) {
-	claim := map[string]types.AttributeValue{
-		"pk": str("R#" + responseID), "sk": str("R"),
-		"customerId": str(customerID),
-		"expiresAt":  unixSeconds(claimUntil),
+// RecordResponse applies a response at most once. In one transaction it claims the
+// response within its decision (a conditional put on the decision's claim item, see
+// decision.Attribution), appends it to the customer's contact history, adds it to its
+// model's counters (a success only together with the decision and action's one learn
+// claim) and updates the customer's profile, if there is one (an unsubscribe
+// withdraws the channel's consent; any response moves the profile's expiry). So all
+// of it happens or none, a duplicate changes nothing, and a second success of the
+// same offer is recorded but not learned. Claims carry the customer id, so an erasure
+// finds them, and the action, outcome and value a run's report counts.
+func (s *Store) RecordResponse(ctx context.Context, a decision.Attribution, claimUntil time.Time) (service.Applied, error) {
+	claim := s.claimItem(a, a.Claim, claimUntil)
+	claim["actionId"] = str(a.Contact.ActionID)
+	if a.Contact.Outcome != "" {
+		claim["outcome"] = str(a.Contact.Outcome)
 	}
 	if a.Contact.Value != nil {
 		claim["value"] = number(*a.Contact.Value)
 	}
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName:           &s.tables.Decisions,
-			Item:                claim,
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
-		}},
-		{Put: &types.Put{TableName: &s.tables.Customers, Item: contactItem(customerID, responseID, a.Contact)}},
-	}
+	tx := transaction{items: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.tables.Decisions, Item: claim, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: &s.tables.Customers, Item: contactItem(a.CustomerID, a.DecisionID+"#"+a.Claim, a.Contact)}},
+	}}
+	learn := -1
 	if len(a.Learn) > 0 {
-		items = append(items, types.TransactWriteItem{Update: s.addCounters(a.Model, a.Learn, s.shardFor(responseID))})
+		counters := types.TransactWriteItem{Update: s.addCounters(a.Model, a.Learn, s.shardFor(a.DecisionID+"#"+a.Claim))}
+		if a.LearnClaim == "" {
+			tx.items = append(tx.items, counters)
+		} else {
+			learn = tx.optional(types.TransactWriteItem{Put: &types.Put{
+				TableName: &s.tables.Decisions, Item: s.claimItem(a, a.LearnClaim, claimUntil),
+				ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			}}, counters)
+		}
 	}
-	return s.transactOnce(ctx, "record response "+responseID, items, s.touchProfile(customerID, a.WithdrawConsent, a.ProfileExpiresAt))
+	if profile := s.touchProfile(a.CustomerID, a.WithdrawConsent, a.ProfileExpiresAt); profile != nil {
+		tx.optional(types.TransactWriteItem{Update: profile})
+	}
+	applied, err := s.transactOnce(ctx, "record response to "+a.DecisionID, tx)
+	if err != nil || applied.duplicate {
+		return service.Applied{Duplicate: applied.duplicate}, err
+	}
+	return service.Applied{Learned: len(a.Learn) > 0 && (learn < 0 || !applied.dropped[learn])}, nil
 }
+
+// claimItem is a claim within a decision: its partition is the decision's claims,
+// its sort key the claim.
+func (s *Store) claimItem(a decision.Attribution, claim string, until time.Time) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": str(claimPrefix + a.DecisionID), "sk": str(claim),
+		"customerId": str(a.CustomerID), "expiresAt": unixSeconds(until),
+	}
+}
+
+// claimPrefix starts the partition key of a decision's response claims.
+const claimPrefix = "R#"
 
 var _ service.BaselineLearner = (*Store)(nil)
 
@@ -178,7 +204,7 @@ func (s *Store) LearnOnce(ctx context.Context, customerID, claimID string, key d
 	if len(delta) == 0 {
 		return false, nil
 	}
-	items := []types.TransactWriteItem{
+	tx := transaction{items: []types.TransactWriteItem{
 		{Put: &types.Put{
 			TableName: &s.tables.Decisions,
 			Item: map[string]types.AttributeValue{
@@ -187,8 +213,9 @@ func (s *Store) LearnOnce(ctx context.Context, customerID, claimID string, key d
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}},
 		{Update: s.addCounters(key, delta, s.shardFor(claimID))},
-	}
-	return s.transactOnce(ctx, "learn "+claimID, items, nil)
+	}}
+	applied, err := s.transactOnce(ctx, "learn "+claimID, tx)
+	return applied.duplicate, err
 }
 
 // cancellationReasons returns, item by item, why a transaction was cancelled ("" for
@@ -215,16 +242,17 @@ func (s *Store) shardFor(responseID string) int {
 	return int(h.Sum32() % uint32(s.shards))
 }
 
-// ResponseRecorded reports whether a response id has been claimed.
-func (s *Store) ResponseRecorded(ctx context.Context, responseID string) (bool, error) {
+// ImpressionRecorded reports whether an impression of the action was recorded for
+// the decision: for an outbound message, whether it was delivered.
+func (s *Store) ImpressionRecorded(ctx context.Context, decisionID, actionID string) (bool, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:            &s.tables.Decisions,
-		Key:                  map[string]types.AttributeValue{"pk": str("R#" + responseID), "sk": str("R")},
+		Key:                  map[string]types.AttributeValue{"pk": str(claimPrefix + decisionID), "sk": str(decision.ImpressionClaim(actionID))},
 		ProjectionExpression: aws.String("pk"),
 		ConsistentRead:       aws.Bool(true),
 	})
 	if err != nil {
-		return false, fmt.Errorf("check response %s: %w", responseID, err)
+		return false, fmt.Errorf("check impression of decision %s: %w", decisionID, err)
 	}
 	return out.Item != nil, nil
 }

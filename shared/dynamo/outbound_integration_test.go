@@ -6,6 +6,7 @@ import (
 	"context"
 	"maps"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -72,11 +73,21 @@ func TestRunResponsesCountsTheRunOnly(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{"delivery:rr-1-C1", "delivery:rr-1-C3", "rr-1-C1:a:impression", "rr-1-C1:a:click",
-		"rr-1-C3:b:reject", "delivery:rr-2-C1", "rr-2-C1:a:click", "custom-id"} {
-		_, err := env.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(env.Resources.Tables["DecisionsTable"]), Item: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "R#" + id}, "sk": &types.AttributeValueMemberS{Value: "R"}}})
-		if err != nil {
+	claims := []struct{ decisionID, claim, action, outcome string }{
+		{"rr-1-C1", "impression#a", "a", ""}, {"rr-1-C3", "impression#b", "b", ""},
+		{"rr-1-C1", "response#rr-1-C1:a:click", "a", "click"}, {"rr-1-C1", "response#caller-chosen", "a", "convert"},
+		{"rr-1-C3", "response#rr-1-C3:b:reject", "b", "reject"},
+		{"rr-2-C1", "impression#a", "a", ""}, {"rr-2-C1", "response#rr-2-C1:a:click", "a", "click"},
+		{"baseline:rr-1-C2", "R", "", ""}, // an engine's own claim, not a response
+	}
+	for _, c := range claims {
+		item := map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "R#" + c.decisionID}, "sk": &types.AttributeValueMemberS{Value: c.claim},
+			"actionId": &types.AttributeValueMemberS{Value: c.action}}
+		if c.outcome != "" {
+			item["outcome"] = &types.AttributeValueMemberS{Value: c.outcome}
+		}
+		if _, err := env.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(env.Resources.Tables["DecisionsTable"]), Item: item}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,7 +96,7 @@ func TestRunResponsesCountsTheRunOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantDelivered := map[string]int{"a": 1, "b": 1}
-	wantResponses := map[string]map[string]int{"a": {"impression": 1, "click": 1}, "b": {"reject": 1}}
+	wantResponses := map[string]map[string]int{"a": {"click": 1, "convert": 1}, "b": {"reject": 1}}
 	if !maps.Equal(got.Delivered, wantDelivered) || !reflect.DeepEqual(got.Responses, wantResponses) {
 		t.Errorf("RunResponses(rr-1) = %+v, want delivered %v and responses %v", got, wantDelivered, wantResponses)
 	}
@@ -118,7 +129,10 @@ func TestSendLease(t *testing.T) {
 	}
 }
 
-func TestSketchBarrierMergesOnce(t *testing.T) {
+// TestSketchBarrierMergesUntilMarked: the segment that completes the set merges, and
+// so does any retry until the merge is marked done, so that a merging worker that dies
+// leaves the merge to its retry; after the mark, no one merges.
+func TestSketchBarrierMergesUntilMarked(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	sketch := func(seg int) service.SketchData {
@@ -128,9 +142,15 @@ func TestSketchBarrierMergesOnce(t *testing.T) {
 	steps := []struct {
 		segment   int
 		wantMerge bool
-	}{{0, false}, {2, false}, {2, false}, {1, true}, {1, false}, {0, false}}
+		mark      bool // mark the merge done after this step
+	}{{0, false, false}, {2, false, false}, {2, false, false}, {1, true, false}, {1, true, true}, {1, false, false}, {0, false, false}}
 	for i, st := range steps {
 		merge, err := s.PutSketch(ctx, "sk-1", st.segment, 3, sketch(st.segment), now.Add(time.Hour))
+		if st.mark {
+			if err := s.MarkMerged(ctx, "sk-1"); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err != nil || merge != st.wantMerge {
 			t.Errorf("step %d: PutSketch(segment %d of 3) = %v, %v; want merge %v", i, st.segment, merge, err, st.wantMerge)
 		}
@@ -141,5 +161,30 @@ func TestSketchBarrierMergesOnce(t *testing.T) {
 	}
 	if rec, found, err := s.GetRun(ctx, "sk-1"); err != nil || found || len(rec.Done) != 0 {
 		t.Errorf("GetRun(a run with sketches only) = %+v, %v, %v; want no header and no segment", rec, found, err)
+	}
+}
+
+// TestRunFinishBarrier: the set of a fanned-out run's sent segments grows with each
+// (a duplicate adds nothing), and the run's finish is claimed once.
+func TestRunFinishBarrier(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	const runID = "barrier-1"
+	until := now.Add(time.Hour)
+	steps := []struct {
+		segment int
+		want    []int
+	}{{2, []int{2}}, {0, []int{0, 2}}, {2, []int{0, 2}}, {1, []int{0, 1, 2}}}
+	for _, st := range steps {
+		got, err := s.SegmentSent(ctx, runID, st.segment, until)
+		slices.Sort(got)
+		if err != nil || !slices.Equal(got, st.want) {
+			t.Errorf("SegmentSent(%d) = %v, %v; want %v", st.segment, got, err, st.want)
+		}
+	}
+	for i, want := range []bool{true, false, false} {
+		if got, err := s.ClaimFinish(ctx, runID, until); err != nil || got != want {
+			t.Errorf("ClaimFinish #%d = %v, %v; want %v", i+1, got, err, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -207,12 +208,16 @@ func readOutcome(customerID string, item map[string]types.AttributeValue) decisi
 // the customer's profile expiry (profileExpiresAt, when not zero) to after this
 // activity, if the customer has a stored profile.
 func (s *Store) PutOutcome(ctx context.Context, e decision.OutcomeEvent, recordedAt, expiresAt, profileExpiresAt time.Time) (bool, error) {
-	items := []types.TransactWriteItem{{Put: &types.Put{
+	tx := transaction{items: []types.TransactWriteItem{{Put: &types.Put{
 		TableName:           &s.tables.Customers,
 		Item:                outcomeItem(e, recordedAt, expiresAt),
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}}}
-	return s.transactOnce(ctx, "record outcome "+e.EventID, items, s.touchProfile(e.CustomerID, "", profileExpiresAt))
+	}}}}
+	if profile := s.touchProfile(e.CustomerID, "", profileExpiresAt); profile != nil {
+		tx.optional(types.TransactWriteItem{Update: profile})
+	}
+	applied, err := s.transactOnce(ctx, "record outcome "+e.EventID, tx)
+	return applied.duplicate, err
 }
 
 // touchProfile is the update a customer's activity makes to their profile, if they
@@ -248,34 +253,81 @@ func (s *Store) touchProfile(customerID, withdrawConsent string, expiresAt time.
 	}
 }
 
-// transactOnce runs a transaction whose first item is an idempotency claim (a put
-// conditioned on the item not existing) and whose optional last item, profile, updates
-// a profile that may not exist. It reports a duplicate when the claim's condition
-// failed; when only the profile's failed, there is no stored profile to update and the
-// rest is written without it. Transactions cancelled by a conflict on a hot item
-// changed nothing and are retried whole.
-func (s *Store) transactOnce(ctx context.Context, what string, items []types.TransactWriteItem, profile *types.Update) (duplicate bool, err error) {
-	profileAt := -1
-	if profile != nil {
-		profileAt = len(items)
-		items = append(items, types.TransactWriteItem{Update: profile})
+// transaction is a write whose first item is an idempotency claim (a put conditioned
+// on the item not existing), followed by items that always go with it and optional
+// groups: a group whose first item's condition fails is left out and the rest is
+// written without it (a profile that does not exist, a learn claim already made).
+type transaction struct {
+	items []types.TransactWriteItem
+	// groups are the optional groups' [start, end) ranges in items.
+	groups [][2]int
+}
+
+// optional appends a group of items that is written only if its first item's
+// condition holds, and returns the group's index.
+func (t *transaction) optional(items ...types.TransactWriteItem) int {
+	t.groups = append(t.groups, [2]int{len(t.items), len(t.items) + len(items)})
+	t.items = append(t.items, items...)
+	return len(t.groups) - 1
+}
+
+// without returns the transaction without group g's items.
+func (t transaction) without(g int) transaction {
+	start, end := t.groups[g][0], t.groups[g][1]
+	out := transaction{items: slices.Concat(t.items[:start], t.items[end:])}
+	for i, r := range t.groups {
+		switch {
+		case i == g:
+			out.groups = append(out.groups, [2]int{start, start}) // empty, keeps indices
+		case r[0] >= end:
+			out.groups = append(out.groups, [2]int{r[0] - (end - start), r[1] - (end - start)})
+		default:
+			out.groups = append(out.groups, r)
+		}
 	}
+	return out
+}
+
+// applied tells what a transaction did: nothing (a duplicate claim), or everything but
+// the optional groups dropped.
+type applied struct {
+	duplicate bool
+	dropped   []bool
+}
+
+// transactOnce runs t. It reports a duplicate when the claim's condition failed; when
+// an optional group's failed, the rest is written without that group. Transactions
+// cancelled by a conflict on a hot item changed nothing and are retried whole.
+func (s *Store) transactOnce(ctx context.Context, what string, t transaction) (applied, error) {
+	result := applied{dropped: make([]bool, len(t.groups))}
 	for attempt := 0; ; attempt++ {
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
 		reasons := cancellationReasons(err)
+		failed := func(g int) bool {
+			r := t.groups[g]
+			return r[0] < r[1] && r[0] < len(reasons) && reasons[r[0]] == "ConditionalCheckFailed"
+		}
+		dropped := -1
+		for g := range t.groups {
+			if failed(g) {
+				dropped = g
+				break
+			}
+		}
 		switch {
 		case err == nil:
-			return false, nil
+			return result, nil
 		case reasons[0] == "ConditionalCheckFailed":
-			return true, nil
-		case profileAt >= 0 && profileAt < len(reasons) && reasons[profileAt] == "ConditionalCheckFailed":
-			items, profileAt = items[:profileAt], -1
+			return applied{duplicate: true}, nil
+		case dropped >= 0:
+			result.dropped[dropped] = true
+			t = t.without(dropped)
 		case containsReason(reasons, "TransactionConflict") && attempt < 10:
 			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return false, err
+				return applied{}, err
 			}
 		default:
-			return false, fmt.Errorf("%s: %w", what, err)
+			return applied{}, fmt.Errorf("%s: %w", what, err)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/nextbest/nextbest/shared/decision"
 
 	"github.com/nextbest/nextbest/shared/service"
 )
@@ -25,6 +26,7 @@ import (
 //	RUN#<runId>  SEG#<0000>   the summary of one finished segment
 //	RUN#<runId>  SKETCH#<0000> a fanned-out run's first-pass sketch of one segment
 //	RUN#<runId>  BARRIER      the set of segments sketched, and who merges them
+//	RUN#<runId>  FINISH       a fanned-out run's segments sent, and whether its finish was reported (fanout_complete.go)
 //
 // One Query reads a whole run. Segments write their own items, so concurrent workers
 // never contend for the header.
@@ -149,26 +151,20 @@ func getJSON(item map[string]types.AttributeValue, name string, v any) error {
 }
 
 // RunResponses counts what happened to a run's sends with one Scan of the Decisions
-// table, filtered on three key prefixes the run's ids determine: its logged decisions
-// (D#<runId>-<customer>, which name the action sent), send-message's delivery claims
-// (R#delivery:<runId>-<customer>) and the response claims under their default ids
-// (R#<runId>-<customer>:<action>:<outcome>). A report reads the table once instead of
-// once per customer. Responses recorded under a caller-chosen responseId are not
-// counted, and a run id that extends another with "-" (run "a" and run "a-b") would
-// share its prefixes: scheduled and demo run ids have a fixed length.
+// table, filtered on the claims of the run's decisions (R#<runId>-<customer>, see
+// RecordResponse): an impression claim is a delivery of its action, any other claim a
+// response, counted by the action and outcome it carries. A report reads the table
+// once instead of once per customer. A run id that extends another with "-" (run "a"
+// and run "a-b") would share its prefix: scheduled and demo run ids have a fixed
+// length.
 func (s *Store) RunResponses(ctx context.Context, runID string) (service.RunActuals, error) {
-	decisionPrefix, deliveryPrefix, responsePrefix := "D#"+runID+"-", "R#delivery:"+runID+"-", "R#"+runID+"-"
 	actual := service.RunActuals{Delivered: map[string]int{}, Responses: map[string]map[string]int{}, Value: map[string]map[string]float64{}}
-	actionOf := map[string]string{} // customer → action sent
-	var delivered []string          // customers
 	pages := dynamodb.NewScanPaginator(s.db, &dynamodb.ScanInput{
-		TableName:                &s.tables.Decisions,
-		FilterExpression:         aws.String("begins_with(pk, :d) OR begins_with(pk, :v) OR begins_with(pk, :r)"),
-		ProjectionExpression:     aws.String("pk, offers, #value"),
-		ExpressionAttributeNames: map[string]string{"#value": "value"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":d": str(decisionPrefix), ":v": str(deliveryPrefix), ":r": str(responsePrefix),
-		},
+		TableName:                 &s.tables.Decisions,
+		FilterExpression:          aws.String("begins_with(pk, :r)"),
+		ProjectionExpression:      aws.String("sk, actionId, outcome, #value"),
+		ExpressionAttributeNames:  map[string]string{"#value": "value"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":r": str(claimPrefix + runID + "-")},
 	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
@@ -176,47 +172,31 @@ func (s *Store) RunResponses(ctx context.Context, runID string) (service.RunActu
 			return service.RunActuals{}, fmt.Errorf("scan responses of run %s: %w", runID, err)
 		}
 		for _, item := range page.Items {
-			switch pk := getString(item, "pk"); {
-			case strings.HasPrefix(pk, decisionPrefix):
-				if list, ok := item["offers"].(*types.AttributeValueMemberL); ok && len(list.Value) > 0 {
-					if m, ok := list.Value[0].(*types.AttributeValueMemberM); ok {
-						actionOf[strings.TrimPrefix(pk, decisionPrefix)] = getString(m.Value, "actionId")
-					}
+			action := getString(item, "actionId")
+			switch sk := getString(item, "sk"); {
+			case strings.HasPrefix(sk, decision.ClaimPrefixImpression):
+				actual.Delivered[action]++
+			case strings.HasPrefix(sk, decision.ClaimPrefixResponse):
+				outcome := getString(item, "outcome")
+				if actual.Responses[action] == nil {
+					actual.Responses[action] = map[string]int{}
+					actual.Value[action] = map[string]float64{}
 				}
-			case strings.HasPrefix(pk, deliveryPrefix):
-				delivered = append(delivered, strings.TrimPrefix(pk, deliveryPrefix))
-			default:
-				countResponse(actual, strings.TrimPrefix(pk, responsePrefix), getNumber(item, "value"))
+				actual.Responses[action][outcome]++
+				actual.Value[action][outcome] += getNumber(item, "value")
 			}
 		}
-	}
-	for _, customer := range delivered {
-		actual.Delivered[actionOf[customer]]++
 	}
 	return actual, nil
 }
 
-// countResponse reads "<customer>:<action>:<outcome>", the default response id after
-// the run prefix (customer ids may themselves hold colons, actions and outcomes do
-// not), and counts the response and the value it reported.
-func countResponse(actual service.RunActuals, id string, value float64) {
-	parts := strings.Split(id, ":")
-	if len(parts) < 3 {
-		return
-	}
-	action, outcome := parts[len(parts)-2], parts[len(parts)-1]
-	if actual.Responses[action] == nil {
-		actual.Responses[action] = map[string]int{}
-		actual.Value[action] = map[string]float64{}
-	}
-	actual.Responses[action][outcome]++
-	actual.Value[action][outcome] += value
-}
-
 // PutSketch stores a segment's first-pass sketch, kept as long as the run, then adds the segment to the run's
-// barrier, a number set updated atomically. The caller that finds the set complete
-// also claims the merge with a conditional update, which succeeds once: duplicates of
-// a work item, or two workers finishing together, never merge twice.
+// barrier, a number set updated atomically, and reports whether the caller must merge
+// the sketches: the set is complete and the merge is not marked done (MarkMerged).
+// The merge is marked only once the pass-2 items are enqueued, so a worker that dies
+// between the two leaves the merge to its item's retry instead of to no one; two
+// workers completing the set at once both merge, into the same cutoffs, and enqueue
+// the same items, which the sending pass takes as duplicates.
 func (s *Store) PutSketch(ctx context.Context, runID string, segment, segments int, sketch service.SketchData, expiresAt time.Time) (bool, error) {
 	item := runKey(runID, fmt.Sprintf("%s%04d", runSketchKey, segment))
 	candidates := map[string]types.AttributeValue{}
@@ -244,24 +224,23 @@ func (s *Store) PutSketch(ctx context.Context, runID string, segment, segments i
 	if err != nil {
 		return false, fmt.Errorf("count sketch %d of run %s: %w", segment, runID, err)
 	}
-	if set, _ := out.Attributes["sketched"].(*types.AttributeValueMemberNS); set == nil || len(set.Value) < segments {
-		return false, nil
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	set, _ := out.Attributes["sketched"].(*types.AttributeValueMemberNS)
+	_, merged := out.Attributes["merged"]
+	return set != nil && len(set.Value) >= segments && !merged, nil
+}
+
+// MarkMerged records that a run's sketches were merged and its sending pass enqueued.
+func (s *Store) MarkMerged(ctx context.Context, runID string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.tables.Decisions,
 		Key:                       runKey(runID, runBarrierKey),
 		UpdateExpression:          aws.String("SET merged = :yes"),
-		ConditionExpression:       aws.String("attribute_not_exists(merged)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":yes": &types.AttributeValueMemberBOOL{Value: true}},
 	})
-	var taken *types.ConditionalCheckFailedException
-	switch {
-	case errors.As(err, &taken):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("claim the merge of run %s: %w", runID, err)
+	if err != nil {
+		return fmt.Errorf("mark the merge of run %s: %w", runID, err)
 	}
-	return true, nil
+	return nil
 }
 
 // Sketches reads every stored sketch of a run with one Query.

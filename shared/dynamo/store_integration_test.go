@@ -179,18 +179,18 @@ func TestConcurrentResponsesAreExact(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for _, snd := range plans[w] {
-				a := decision.Attribution{Model: key,
+				a := decision.Attribution{DecisionID: "d-" + snd.id, CustomerID: fmt.Sprintf("W%d", w), Claim: decision.ImpressionClaim(key.ActionID), Model: key,
 					Learn: adaptive.Delta{
 						{Key: adaptive.Key{Predictor: "*", Positive: snd.positive}, N: 1},
 						{Key: adaptive.Key{Predictor: "segment", Positive: snd.positive, Bin: fmt.Sprintf("s%d", w%4)}, N: 1},
 					},
 					Contact: decision.ContactEvent{At: now, Kind: decision.KindImpression, ActionID: key.ActionID, Channel: "web"}}
-				dup, err := s.RecordResponse(ctx, fmt.Sprintf("W%d", w), snd.id, a, now.Add(time.Hour))
+				applied, err := s.RecordResponse(ctx, a, now.Add(time.Hour))
 				if err != nil {
 					errs[w] = err
 					return
 				}
-				if dup {
+				if applied.Duplicate {
 					duplicates[w]++
 				}
 			}
@@ -225,9 +225,10 @@ func TestUnsubscribeWithdrawsConsent(t *testing.T) {
 	if err := s.PutProfiles(ctx, []decision.Profile{p}); err != nil {
 		t.Fatal(err)
 	}
-	unsubscribe := decision.Attribution{Model: decision.ModelKey{ActionID: "a1", Channel: "email"}, WithdrawConsent: "email",
+	unsubscribe := decision.Attribution{DecisionID: "unsub-U1", CustomerID: "U1", Claim: decision.ClaimPrefixResponse + "unsub",
+		Model: decision.ModelKey{ActionID: "a1", Channel: "email"}, WithdrawConsent: "email",
 		Contact: decision.ContactEvent{At: now, Kind: decision.KindResponse, ActionID: "a1", Channel: "email", Outcome: "unsubscribe"}}
-	if _, err := s.RecordResponse(ctx, "U1", "unsub-U1", unsubscribe, now.Add(time.Hour)); err != nil {
+	if _, err := s.RecordResponse(ctx, unsubscribe, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.LoadCustomer(ctx, "U1", now.Add(-time.Hour))
@@ -236,8 +237,9 @@ func TestUnsubscribeWithdrawsConsent(t *testing.T) {
 	}
 	// A customer without a stored profile has no consent to withdraw; the response is
 	// still recorded.
-	if dup, err := s.RecordResponse(ctx, "nobody", "unsub-nobody", unsubscribe, now.Add(time.Hour)); err != nil || dup {
-		t.Errorf("unsubscribe of an unknown customer = duplicate %v, %v; want recorded", dup, err)
+	unsubscribe.DecisionID, unsubscribe.CustomerID = "unsub-nobody", "nobody"
+	if applied, err := s.RecordResponse(ctx, unsubscribe, now.Add(time.Hour)); err != nil || applied.Duplicate {
+		t.Errorf("unsubscribe of an unknown customer = %+v, %v; want recorded", applied, err)
 	}
 	if nobody, _ := s.LoadCustomer(ctx, "nobody", now.Add(-time.Hour)); nobody.Known || len(nobody.History) != 1 {
 		t.Errorf("unknown customer after unsubscribe = %+v, want still unknown with the response in history", nobody)
@@ -263,8 +265,10 @@ func TestCompactionKeepsModelsExact(t *testing.T) {
 					{Key: adaptive.Key{Bucket: bucket, Predictor: "*", Positive: positive}, N: 1},
 					{Key: adaptive.Key{Bucket: bucket, Predictor: "segment", Positive: positive, Bin: segment}, N: 1},
 				}
-				a := decision.Attribution{Model: key, Learn: learn, Contact: decision.ContactEvent{At: at, Kind: decision.KindImpression, ActionID: key.ActionID, Channel: "web"}}
-				if _, err := s.RecordResponse(ctx, "C1", id, a, at.Add(time.Hour)); err != nil {
+				// Each response its own decision: the test is about the counters, not claims.
+				a := decision.Attribution{DecisionID: id, CustomerID: "C1", Claim: decision.ImpressionClaim(key.ActionID),
+					Model: key, Learn: learn, Contact: decision.ContactEvent{At: at, Kind: decision.KindImpression, ActionID: key.ActionID, Channel: "web"}}
+				if _, err := s.RecordResponse(ctx, a, at.Add(time.Hour)); err != nil {
 					t.Fatal(err)
 				}
 			}

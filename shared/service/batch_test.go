@@ -30,7 +30,7 @@ func batchBase() []decision.Profile {
 
 func TestPlannerRun(t *testing.T) {
 	s := newMemStore(t, batchBase()...)
-	sum, err := newPlanner(s, &clock{t0}).Run(context.Background(), "run-1", false)
+	sum, err := newPlanner(s, &clock{t: t0}).Run(context.Background(), "run-1", false)
 	if err != nil {
 		t.Fatalf("Run error: %v", err)
 	}
@@ -61,7 +61,7 @@ func TestPlannerRun(t *testing.T) {
 
 func TestPlannerDryRunEnqueuesNothing(t *testing.T) {
 	s := newMemStore(t, batchBase()...)
-	sum, err := newPlanner(s, &clock{t0}).Run(context.Background(), "dry", true)
+	sum, err := newPlanner(s, &clock{t: t0}).Run(context.Background(), "dry", true)
 	if err != nil || sum.Planned != 2 {
 		t.Fatalf("Run(dry) = %+v, %v; want 2 planned", sum, err)
 	}
@@ -74,7 +74,7 @@ func TestPlannerDryRunEnqueuesNothing(t *testing.T) {
 func plannedEmail(t *testing.T) (*memStore, *clock, service.OutboundMessage) {
 	t.Helper()
 	s := newMemStore(t, batchBase()...)
-	clk := &clock{t0}
+	clk := &clock{t: t0}
 	if _, err := newPlanner(s, clk).Run(context.Background(), "run-1", false); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestSenderProviderFailureIsRetryable(t *testing.T) {
 	if _, err := sender.Send(ctx, msg); err == nil {
 		t.Fatal("Send with a failing provider = nil error, want an error so the queue retries")
 	}
-	if seen, _ := s.ResponseRecorded(ctx, "delivery:"+msg.DecisionID); seen {
+	if seen, _ := s.ImpressionRecorded(ctx, msg.DecisionID, msg.ActionID); seen {
 		t.Error("a failed delivery was recorded as delivered")
 	}
 }
@@ -159,7 +159,7 @@ func TestBatchTeachesTheBaseline(t *testing.T) {
 	if s.catalog, err = decision.ParseCatalog("catalog.yaml", []byte(src)); err != nil {
 		t.Fatal(err)
 	}
-	p := newPlanner(s, &clock{t0})
+	p := newPlanner(s, &clock{t: t0})
 	p.Baseline = s
 	for range 2 {
 		if _, err := p.Run(context.Background(), "baseline-run", false); err != nil {

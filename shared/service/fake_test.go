@@ -29,6 +29,32 @@ type memStore struct {
 	profileHangs  bool
 	profileGaveUp error
 	failLog       error
+	// hang, when set, makes every read and write of the catalog, the models, the
+	// profile and the decision log block until it is closed, deaf to its context, as
+	// a call stuck in a network stack would.
+	hang chan struct{}
+}
+
+// profileReadEnded waits for a hanging profile read to end (Decide stops waiting for
+// it at the deadline, and the read notices the same deadline a moment later) and
+// returns why it ended; nil if it has not within a second.
+func (s *memStore) profileReadEnded() error {
+	for range 100 {
+		s.mu.Lock()
+		err := s.profileGaveUp
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+func (s *memStore) wait() {
+	if s.hang != nil {
+		<-s.hang
+	}
 }
 
 var (
@@ -65,6 +91,7 @@ func newMemStore(t *testing.T, profiles ...decision.Profile) *memStore {
 }
 
 func (s *memStore) LoadCustomer(ctx context.Context, id string, since time.Time) (decision.Profile, error) {
+	s.wait()
 	if s.profileHangs {
 		<-ctx.Done()
 		s.mu.Lock()
@@ -107,6 +134,7 @@ func (s *memStore) ScanCustomers(ctx context.Context, segment, total int, since 
 }
 
 func (s *memStore) PutDecision(_ context.Context, d decision.LoggedDecision) error {
+	s.wait()
 	if s.failLog != nil {
 		return s.failLog
 	}
@@ -133,26 +161,35 @@ func (s *memStore) GetDecision(_ context.Context, id string, now time.Time) (dec
 	return d, nil
 }
 
-func (s *memStore) RecordResponse(_ context.Context, customerID, responseID string, a decision.Attribution, _ time.Time) (bool, error) {
+func (s *memStore) RecordResponse(_ context.Context, a decision.Attribution, _ time.Time) (service.Applied, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.claims[responseID] {
-		return true, nil
+	claim := a.DecisionID + "#" + a.Claim
+	if s.claims[claim] {
+		return service.Applied{Duplicate: true}, nil
 	}
-	s.claims[responseID] = true
+	s.claims[claim] = true
+	learned := len(a.Learn) > 0
+	if a.LearnClaim != "" {
+		learnClaim := a.DecisionID + "#" + a.LearnClaim
+		learned = learned && !s.claims[learnClaim]
+		s.claims[learnClaim] = true
+	}
 	if s.counters[a.Model] == nil {
 		s.counters[a.Model] = map[adaptive.Key]int64{}
 	}
-	for _, inc := range a.Learn {
-		s.counters[a.Model][inc.Key] += inc.N
+	if learned {
+		for _, inc := range a.Learn {
+			s.counters[a.Model][inc.Key] += inc.N
+		}
 	}
-	p := s.profiles[customerID]
+	p := s.profiles[a.CustomerID]
 	p.History = append(p.History, a.Contact)
 	if a.WithdrawConsent != "" && p.Consents != nil {
 		p.Consents[a.WithdrawConsent] = false
 	}
-	s.profiles[customerID] = p
-	return false, nil
+	s.profiles[a.CustomerID] = p
+	return service.Applied{Learned: learned}, nil
 }
 
 func (s *memStore) LearnOnce(_ context.Context, _, claimID string, key decision.ModelKey, delta adaptive.Delta, _ time.Time) (bool, error) {
@@ -171,20 +208,23 @@ func (s *memStore) LearnOnce(_ context.Context, _, claimID string, key decision.
 	return false, nil
 }
 
-func (s *memStore) ResponseRecorded(_ context.Context, responseID string) (bool, error) {
+func (s *memStore) ImpressionRecorded(_ context.Context, decisionID, actionID string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.claims[responseID], nil
+	return s.claims[decisionID+"#"+decision.ImpressionClaim(actionID)], nil
 }
 
 func (s *memStore) LiveCatalogVersion(context.Context) (string, error) {
+	s.wait()
 	return s.catalog.Version, s.failLoad
 }
 func (s *memStore) LoadCatalog(context.Context) (*decision.Catalog, error) {
+	s.wait()
 	return s.catalog, s.failLoad
 }
 
 func (s *memStore) LoadModels(_ context.Context, at time.Time) (*decision.Models, error) {
+	s.wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	states := make(map[decision.ModelKey]*adaptive.State, len(s.counters))
@@ -209,9 +249,24 @@ func (s *memStore) Enqueue(_ context.Context, channel string, msgs []service.Out
 }
 
 // clock is a settable test clock.
-type clock struct{ t time.Time }
+// clock is the tests' injected clock. Tests whose calls leave goroutines behind (a
+// reload that outlived its caller) move it with set, which is safe beside them.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
-func (c *clock) now() time.Time { return c.t }
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 

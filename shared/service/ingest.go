@@ -59,7 +59,15 @@ type ProfileUpdated struct {
 // UpdateProfile validates an update against the live catalog and applies it to the
 // customer's profile, creating the profile if there is none. The next decision for
 // the customer reads the new profile: decide caches catalogs and models, not profiles.
+//
+// A failure of the store is decision.EUnavailable: the update is applied whole or not
+// at all, and sending it again is safe.
 func (s *Ingest) UpdateProfile(ctx context.Context, customerID string, u decision.ProfileUpdate) (ProfileUpdated, error) {
+	updated, err := s.updateProfile(ctx, customerID, u)
+	return updated, decision.Unavailable(err, "send the same update again in a moment")
+}
+
+func (s *Ingest) updateProfile(ctx context.Context, customerID string, u decision.ProfileUpdate) (ProfileUpdated, error) {
 	if err := decision.ValidateID("customerId", customerID); err != nil {
 		return ProfileUpdated{}, err
 	}
@@ -93,8 +101,14 @@ type OutcomeRecorded struct {
 }
 
 // RecordOutcome validates an outcome event against the live catalog and stores it
-// once, for lift reports to attribute to decisions and control groups.
+// once, for lift reports to attribute to decisions and control groups. A failure of
+// the store is decision.EUnavailable, and a retry with the same eventId counts once.
 func (s *Ingest) RecordOutcome(ctx context.Context, e decision.OutcomeEvent) (OutcomeRecorded, error) {
+	rec, err := s.recordOutcome(ctx, e)
+	return rec, decision.Unavailable(err, "send the same event again (same eventId) in a moment: it counts once")
+}
+
+func (s *Ingest) recordOutcome(ctx context.Context, e decision.OutcomeEvent) (OutcomeRecorded, error) {
 	catalog, err := s.Catalog.Get(ctx)
 	if err != nil {
 		return OutcomeRecorded{}, fmt.Errorf("catalog: %w", err)
@@ -160,8 +174,13 @@ type CustomerData struct {
 	Responses []ResponseClaim
 }
 
-// ResponseClaim is a recorded response's idempotency claim.
+// ResponseClaim is a recorded response's idempotency claim within its decision (see
+// decision.Attribution), or a claim made by the engine itself (a held-out decision
+// counted in the baseline), which has no decision.
 type ResponseClaim struct {
-	ResponseID string
-	Value      *float64
+	DecisionID string   `json:"decisionId,omitempty"`
+	Claim      string   `json:"claim"`
+	ActionID   string   `json:"actionId,omitempty"`
+	Outcome    string   `json:"outcome,omitempty"`
+	Value      *float64 `json:"value,omitempty"`
 }

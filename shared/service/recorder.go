@@ -14,9 +14,18 @@ type DecisionReader interface {
 	GetDecision(ctx context.Context, id string, now time.Time) (decision.LoggedDecision, error)
 }
 
-// ResponseWriter applies an attributed response exactly once per response id.
+// ResponseWriter applies an attributed response at most once per claim within its
+// decision (see decision.Attribution).
 type ResponseWriter interface {
-	RecordResponse(ctx context.Context, customerID, responseID string, a decision.Attribution, claimUntil time.Time) (duplicate bool, err error)
+	RecordResponse(ctx context.Context, a decision.Attribution, claimUntil time.Time) (Applied, error)
+}
+
+// Applied is what recording a response did.
+type Applied struct {
+	// Duplicate: the decision already had this claim; nothing changed.
+	Duplicate bool
+	// Learned: the action's model counted the response.
+	Learned bool
 }
 
 // Recorder records responses to decisions.
@@ -34,16 +43,30 @@ type Recorder struct {
 type Recorded struct {
 	ResponseID string `json:"responseId"`
 	DecisionID string `json:"decisionId"`
-	// Duplicate is true when the response id was already recorded; nothing changed.
+	// Duplicate is true when the decision already had this response (the same
+	// responseId, or for an impression any impression of the action); nothing changed.
 	Duplicate bool `json:"duplicate"`
-	// Positive tells whether the outcome counted as a success for the action's model.
+	// Positive tells whether the outcome is a success for the action's model.
 	Positive bool `json:"positive"`
+	// Counted tells whether the action's model learned from this response: false for a
+	// duplicate, for outcomes models do not learn from, and for a success when the
+	// decision's action already counted one (a click then a conversion is one success).
+	Counted bool `json:"counted"`
 }
 
 // Record validates a response, attributes it to its decision and applies it once.
 // Responses to unknown or expired decisions are rejected (decision.ENotFound): without
 // the decision there is no model to credit.
+//
+// A failure of the store is decision.EUnavailable: nothing was counted, or all of it
+// was (a transaction that committed as the connection broke), and a retry with the
+// same responseId counts once either way.
 func (r *Recorder) Record(ctx context.Context, resp decision.Response) (Recorded, error) {
+	rec, err := r.record(ctx, resp)
+	return rec, decision.Unavailable(err, "send the same response again (same responseId) in a moment: it counts once")
+}
+
+func (r *Recorder) record(ctx context.Context, resp decision.Response) (Recorded, error) {
 	now := r.Now()
 	if err := decision.ValidateResponse(&resp, now); err != nil {
 		return Recorded{}, err
@@ -66,9 +89,10 @@ func (r *Recorder) Record(ctx context.Context, resp decision.Response) (Recorded
 	}
 	a.ProfileExpiresAt = expiry(now, catalog.ProfileRetention())
 	// The claim must outlive every chance of a retry: it lives as long as the decision.
-	duplicate, err := r.Responses.RecordResponse(ctx, resp.CustomerID, resp.ResponseID, a, logged.ExpiresAt)
+	applied, err := r.Responses.RecordResponse(ctx, a, logged.ExpiresAt)
 	if err != nil {
 		return Recorded{}, err
 	}
-	return Recorded{ResponseID: resp.ResponseID, DecisionID: resp.DecisionID, Duplicate: duplicate, Positive: catalog.IsSuccess(resp.ActionID, resp.Outcome)}, nil
+	return Recorded{ResponseID: resp.ResponseID, DecisionID: resp.DecisionID, Duplicate: applied.Duplicate,
+		Positive: catalog.IsSuccess(resp.ActionID, resp.Outcome), Counted: applied.Learned}, nil
 }

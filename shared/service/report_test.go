@@ -24,7 +24,7 @@ func (f fixedActuals) RunResponses(context.Context, string) (service.RunActuals,
 func TestReportComparesForecastWithActual(t *testing.T) {
 	ctx := context.Background()
 	s := newMemStore(t, volumeBase(30)...)
-	p := newPlanner(s, &clock{t0})
+	p := newPlanner(s, &clock{t: t0})
 	p.Runs = &memRuns{runs: map[string]service.RunRecord{}}
 	sum, err := p.Run(ctx, "r1", false)
 	if err != nil {
@@ -63,7 +63,7 @@ func TestForecastBorrowsStrengthAcrossChannels(t *testing.T) {
 	s := newMemStore(t, volumeBase(30)...)
 	s.counters[decision.ModelKey{ActionID: "fibre-upgrade", Channel: "web"}] = map[adaptive.Key]int64{
 		{Predictor: "*"}: 100, {Predictor: "*", Positive: true}: 10}
-	p := newPlanner(s, &clock{t0})
+	p := newPlanner(s, &clock{t: t0})
 	sum, err := p.Run(ctx, "r2", true)
 	if err != nil {
 		t.Fatal(err)

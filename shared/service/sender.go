@@ -41,9 +41,9 @@ type Provider interface {
 	Deliver(ctx context.Context, d Delivery) error
 }
 
-// ResponseChecker tells whether a response id has already been recorded.
+// ResponseChecker tells whether a decision's action already had its impression (was delivered).
 type ResponseChecker interface {
-	ResponseRecorded(ctx context.Context, responseID string) (bool, error)
+	ImpressionRecorded(ctx context.Context, decisionID, actionID string) (bool, error)
 }
 
 // Sender delivers planned messages.
@@ -103,8 +103,9 @@ type SendResult struct {
 	Reason string
 }
 
-// deliveryResponseID is the id under which a delivery's impression is recorded; it
-// doubles as the message's idempotency key.
+// deliveryResponseID is the response id a delivery's impression is recorded under.
+// The impression's claim (one per decision and action) is the message's idempotency
+// key.
 func deliveryResponseID(m OutboundMessage) string { return "delivery:" + m.DecisionID }
 
 // Send delivers one message unless it was already delivered or the customer may no
@@ -128,7 +129,7 @@ func (s *Sender) Send(ctx context.Context, m OutboundMessage) (SendResult, error
 		}
 		return SendResult{Status: Deferred}, nil
 	}
-	seen, err := s.Seen.ResponseRecorded(ctx, deliveryResponseID(m))
+	seen, err := s.Seen.ImpressionRecorded(ctx, m.DecisionID, m.ActionID)
 	if err != nil {
 		return SendResult{}, err
 	}

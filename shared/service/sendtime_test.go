@@ -22,7 +22,7 @@ func TestBestSendTimeSchedulesAndSenderDefers(t *testing.T) {
 		return p
 	}
 	s := newMemStore(t, clicksAt("C1", 18), clicksAt("C2", 11), profile("C3", "sms"))
-	clk := &clock{time.Date(2026, 11, 23, 10, 50, 0, 0, time.UTC)}
+	clk := &clock{t: time.Date(2026, 11, 23, 10, 50, 0, 0, time.UTC)}
 	p := newPlanner(s, clk)
 	p.BestSendTime = true
 	sum, err := p.Run(ctx, "r1", false)
@@ -82,7 +82,7 @@ func TestSenderAddressesFromTheProfile(t *testing.T) {
 	withAddress := profile("C1", "email")
 	withAddress.Attributes["email"] = "ada@example.com"
 	s := newMemStore(t, withAddress, profile("C2", "email"))
-	clk := &clock{t0}
+	clk := &clock{t: t0}
 	provider := &addressProvider{}
 	sender := newSender(s, clk, map[string]service.Provider{"email": provider})
 	tests := []struct {

@@ -34,7 +34,7 @@ func newSender(s *memStore, c *clock, providers map[string]service.Provider) *se
 
 func TestDecideLogsTheDecision(t *testing.T) {
 	s := newMemStore(t, profile("C1"))
-	d, err := newDecider(s, &clock{t0}).Decide(context.Background(), decision.Request{CustomerID: "C1", Channel: "web"})
+	d, err := newDecider(s, &clock{t: t0}).Decide(context.Background(), decision.Request{CustomerID: "C1", Channel: "web"})
 	if err != nil {
 		t.Fatalf("Decide error: %v", err)
 	}
@@ -46,7 +46,7 @@ func TestDecideLogsTheDecision(t *testing.T) {
 
 func TestDecideRejectsInvalidRequestWithoutReading(t *testing.T) {
 	s := newMemStore(t)
-	_, err := newDecider(s, &clock{t0}).Decide(context.Background(), decision.Request{CustomerID: "C1", Channel: "fax"})
+	_, err := newDecider(s, &clock{t: t0}).Decide(context.Background(), decision.Request{CustomerID: "C1", Channel: "fax"})
 	if decision.ErrorCode(err) != decision.EInvalid {
 		t.Fatalf("Decide(fax) error = %v, want invalid", err)
 	}
@@ -58,7 +58,7 @@ func TestDecideRejectsInvalidRequestWithoutReading(t *testing.T) {
 func TestRecordResponse(t *testing.T) {
 	ctx := context.Background()
 	s := newMemStore(t, profile("C1"))
-	clk := &clock{t0}
+	clk := &clock{t: t0}
 	d, err := newDecider(s, clk).Decide(ctx, decision.Request{CustomerID: "C1", Channel: "web"})
 	if err != nil || len(d.Actions) == 0 {
 		t.Fatalf("Decide = %+v, %v; want an action", d, err)
@@ -69,40 +69,60 @@ func TestRecordResponse(t *testing.T) {
 		return decision.Response{DecisionID: d.DecisionID, CustomerID: "C1", ActionID: action, Channel: "web", Outcome: outcome, ResponseID: id}
 	}
 	rec := newRecorder(s, clk)
+	// The attacks of issue 13 on one offer: more impressions and successes under new
+	// ids, and another customer reusing the decision's ids. Whatever is sent, the
+	// offer counts one impression and one success.
 	steps := []struct {
-		name      string
-		resp      decision.Response
-		wantCode  string
-		wantDup   bool
-		wantCount [2]int64 // impressions, successes
+		name        string
+		resp        decision.Response
+		wantCode    string
+		wantDup     bool
+		wantCounted bool
+		wantCount   [2]int64 // impressions, successes
 	}{
-		{"impression", resp("impression", "r1"), "", false, [2]int64{1, 0}},
-		{"click", resp("click", "r2"), "", false, [2]int64{1, 1}},
-		{"duplicate click", resp("click", "r2"), "", true, [2]int64{1, 1}},
-		{"reject counts no positive", resp("reject", "r3"), "", false, [2]int64{1, 1}},
-		{"unknown decision", decision.Response{DecisionID: "nope", CustomerID: "C1", ActionID: action, Channel: "web", Outcome: "click"}, decision.ENotFound, false, [2]int64{1, 1}},
-		{"other customer", decision.Response{DecisionID: d.DecisionID, CustomerID: "C2", ActionID: action, Channel: "web", Outcome: "click"}, decision.EConflict, false, [2]int64{1, 1}},
-		{"action not offered", decision.Response{DecisionID: d.DecisionID, CustomerID: "C1", ActionID: "tv-pack", Channel: "web", Outcome: "click"}, decision.EConflict, false, [2]int64{1, 1}},
-		{"unknown outcome", resp("love", "r4"), decision.EInvalid, false, [2]int64{1, 1}},
+		{"impression", resp("impression", "r1"), "", false, true, [2]int64{1, 0}},
+		{"second impression, new id", resp("impression", "r1b"), "", true, false, [2]int64{1, 0}},
+		{"click", resp("click", "r2"), "", false, true, [2]int64{1, 1}},
+		{"duplicate click", resp("click", "r2"), "", true, false, [2]int64{1, 1}},
+		{"five more clicks, new ids", resp("click", "r2b"), "", false, false, [2]int64{1, 1}},
+		{"conversion after the click", resp("convert", "r2c"), "", false, false, [2]int64{1, 1}},
+		{"accept after the click, default id", resp("accept", ""), "", false, false, [2]int64{1, 1}},
+		{"reject counts no positive", resp("reject", "r3"), "", false, false, [2]int64{1, 1}},
+		{"unknown decision", decision.Response{DecisionID: "nope", CustomerID: "C1", ActionID: action, Channel: "web", Outcome: "click"}, decision.ENotFound, false, false, [2]int64{1, 1}},
+		{"other customer, said as unknown", decision.Response{DecisionID: d.DecisionID, CustomerID: "C2", ActionID: action, Channel: "web", Outcome: "click", ResponseID: "r9"}, decision.ENotFound, false, false, [2]int64{1, 1}},
+		{"action not offered", decision.Response{DecisionID: d.DecisionID, CustomerID: "C1", ActionID: "tv-pack", Channel: "web", Outcome: "click"}, decision.EConflict, false, false, [2]int64{1, 1}},
+		{"unknown outcome", resp("love", "r4"), decision.EInvalid, false, false, [2]int64{1, 1}},
 	}
 	for _, st := range steps {
 		got, err := rec.Record(ctx, st.resp)
 		if decision.ErrorCode(err) != st.wantCode && !(err == nil && st.wantCode == "") {
 			t.Errorf("%s: Record error = %v, want code %q", st.name, err, st.wantCode)
 		}
-		if err == nil && got.Duplicate != st.wantDup {
-			t.Errorf("%s: Record duplicate = %v, want %v", st.name, got.Duplicate, st.wantDup)
+		if err == nil && (got.Duplicate != st.wantDup || got.Counted != st.wantCounted) {
+			t.Errorf("%s: Record = %+v, want duplicate %v, counted %v", st.name, got, st.wantDup, st.wantCounted)
 		}
 		if imp, succ := s.totals(key); [2]int64{imp, succ} != st.wantCount {
 			t.Errorf("%s: impressions, successes = %d, %d; want %v", st.name, imp, succ, st.wantCount)
 		}
+	}
+	// Every response but the repeated impression and the duplicate stays in the
+	// contact history, for reports: one impression, six responses.
+	history := s.profiles["C1"].History
+	impressions := 0
+	for _, e := range history {
+		if e.Kind == decision.KindImpression {
+			impressions++
+		}
+	}
+	if impressions != 1 || len(history) != 6 {
+		t.Errorf("contact history holds %d entries, %d impressions; want 6 and 1", len(history), impressions)
 	}
 }
 
 func TestLateResponses(t *testing.T) {
 	ctx := context.Background()
 	s := newMemStore(t, profile("C1"))
-	clk := &clock{t0}
+	clk := &clock{t: t0}
 	d, _ := newDecider(s, clk).Decide(ctx, decision.Request{CustomerID: "C1", Channel: "web"})
 	resp := decision.Response{DecisionID: d.DecisionID, CustomerID: "C1", ActionID: d.Actions[0].ActionID, Channel: "web", Outcome: "click"}
 	clk.t = t0.Add(29 * 24 * time.Hour)
@@ -118,7 +138,7 @@ func TestLateResponses(t *testing.T) {
 
 func TestSnapshotServesStaleValueWhenReloadFails(t *testing.T) {
 	s := newMemStore(t)
-	clk := &clock{t0}
+	clk := &clock{t: t0}
 	snap := service.NewModelsSnapshot(s, service.DefaultModelsMaxAge, clk.now)
 	s.counters[decision.ModelKey{ActionID: "a", Channel: "web"}] = map[adaptive.Key]int64{{Predictor: "*"}: 1}
 	first, err := snap.Get(context.Background())
@@ -139,12 +159,24 @@ func TestSnapshotServesStaleValueWhenReloadFails(t *testing.T) {
 	if err != nil || got.Len() != 2 || snap.Stale() == nil {
 		t.Errorf("Get with failing store = %d models, %v, stale %v; want the last good 2 and a stale error", got.Len(), err, snap.Stale())
 	}
+	// The store recovers: the failed reload is tried again after about a second, not
+	// a whole max age, so answers stop being degraded soon after.
+	s.failLoad = nil
+	s.counters[decision.ModelKey{ActionID: "c", Channel: "web"}] = map[adaptive.Key]int64{{Predictor: "*"}: 1}
+	clk.t = clk.t.Add(500 * time.Millisecond)
+	if got, _ := snap.Get(context.Background()); got.Len() != 2 || snap.Stale() == nil {
+		t.Errorf("Get half a second after a failure = %d models, stale %v; want the cached 2, still stale", got.Len(), snap.Stale())
+	}
+	clk.t = clk.t.Add(600 * time.Millisecond)
+	if got, _ := snap.Get(context.Background()); got.Len() != 3 || snap.Stale() != nil {
+		t.Errorf("Get a second after a failure, the store back = %d models, stale %v; want the reloaded 3", got.Len(), snap.Stale())
+	}
 }
 
 func TestSnapshotFailsWhenNeverLoaded(t *testing.T) {
 	s := newMemStore(t)
 	s.failLoad = errors.New("no table")
-	if _, err := service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, (&clock{t0}).now).Get(context.Background()); err == nil {
+	if _, err := service.NewCatalogSnapshot(s, service.DefaultCatalogMaxAge, (&clock{t: t0}).now).Get(context.Background()); err == nil {
 		t.Error("Get with a failing store and nothing cached = nil error, want the load error")
 	}
 }
@@ -152,7 +184,7 @@ func TestSnapshotFailsWhenNeverLoaded(t *testing.T) {
 func TestUnsubscribeWithdrawsConsentForLaterDecisions(t *testing.T) {
 	ctx := context.Background()
 	s := newMemStore(t, profile("C1", "email", "sms"))
-	clk := &clock{t0}
+	clk := &clock{t: t0}
 	d, err := newDecider(s, clk).Decide(ctx, decision.Request{CustomerID: "C1", Channel: "email"})
 	if err != nil || len(d.Actions) == 0 {
 		t.Fatalf("Decide(email) = %+v, %v; want an e-mail", d, err)

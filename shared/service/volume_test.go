@@ -113,7 +113,7 @@ func TestVolumeCapsHoldExactlyAcrossSegments(t *testing.T) {
 	const caps = "[{action: fibre-upgrade, max: 10}, {channel: email, max: 7, min: 3}, {action: loyalty-points, min: 1}]"
 	base := volumeBase(90)
 	uncapped := newMemStore(t, base...)
-	if _, err := newPlanner(uncapped, &clock{t0}).Run(context.Background(), "r", false); err != nil {
+	if _, err := newPlanner(uncapped, &clock{t: t0}).Run(context.Background(), "r", false); err != nil {
 		t.Fatal(err)
 	}
 	probe := newMemStore(t)
@@ -125,7 +125,7 @@ func TestVolumeCapsHoldExactlyAcrossSegments(t *testing.T) {
 		t.Run(fmt.Sprintf("%d segments", segments), func(t *testing.T) {
 			s := newMemStore(t, base...)
 			withVolume(t, s, caps)
-			p := newPlanner(s, &clock{t0})
+			p := newPlanner(s, &clock{t: t0})
 			p.Segments = segments
 			sum, err := p.Run(context.Background(), "r", false)
 			if err != nil {
@@ -161,7 +161,7 @@ func TestOverlappingVolumeCapsHold(t *testing.T) {
 	for _, tt := range tests {
 		s := newMemStore(t, volumeBase(60)...)
 		withVolume(t, s, tt.caps)
-		sum, err := newPlanner(s, &clock{t0}).Run(context.Background(), "r", false)
+		sum, err := newPlanner(s, &clock{t: t0}).Run(context.Background(), "r", false)
 		if err != nil {
 			t.Fatalf("Run(%s) error: %v", tt.caps, err)
 		}
@@ -182,7 +182,7 @@ func TestOverlappingVolumeCapsHold(t *testing.T) {
 func TestVolumeDryRunShowsTheCapsAndSendsNothing(t *testing.T) {
 	s := newMemStore(t, volumeBase(30)...)
 	withVolume(t, s, "[{channel: sms, max: 5}]")
-	sum, err := newPlanner(s, &clock{t0}).Run(context.Background(), "dry", true)
+	sum, err := newPlanner(s, &clock{t: t0}).Run(context.Background(), "dry", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestRunIsIdempotentAndRetriesAFailedSegmentAlone(t *testing.T) {
 	s := newMemStore(t, volumeBase(60)...)
 	withVolume(t, s, "[{channel: sms, max: 12}]")
 	runs := &memRuns{runs: map[string]service.RunRecord{}}
-	clk := &clock{t0}
+	clk := &clock{t: t0}
 	p := newPlanner(s, clk)
 	p.Runs = runs
 	p.Outbox = &flakyOutbox{memStore: s}

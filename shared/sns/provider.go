@@ -1,4 +1,6 @@
-// Package sns delivers SMS and mobile push notifications through Amazon SNS.
+// Package sns delivers mobile push notifications through Amazon SNS, to the platform
+// endpoints of the customers' devices. (SMS go through AWS End User Messaging: see
+// package smsvoice.)
 package sns
 
 import (
@@ -13,26 +15,13 @@ import (
 )
 
 var (
-	_ service.Provider = (*SMS)(nil)
 	_ service.Provider = (*Push)(nil)
+	_ API              = (*sns.Client)(nil)
 )
 
-// API is the part of *sns.Client the providers use.
+// API is the part of *sns.Client the provider uses.
 type API interface {
 	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
-}
-
-// SMS sends a delivery's "text" to the delivery's phone number (E.164).
-type SMS struct {
-	Client API
-}
-
-// Deliver sends the SMS.
-func (p *SMS) Deliver(ctx context.Context, d service.Delivery) error {
-	if d.Address == "" {
-		return service.ErrNoAddress
-	}
-	return publish(ctx, p.Client, d, &sns.PublishInput{PhoneNumber: aws.String(d.Address), Message: aws.String(d.Content["text"])})
 }
 
 // Push sends a delivery's "title" and "body" to the delivery's address, the ARN of
@@ -47,11 +36,8 @@ func (p *Push) Deliver(ctx context.Context, d service.Delivery) error {
 		return service.ErrNoAddress
 	}
 	text := strings.TrimSpace(d.Content["title"] + "\n" + d.Content["body"])
-	return publish(ctx, p.Client, d, &sns.PublishInput{TargetArn: aws.String(d.Address), Message: aws.String(text)})
-}
-
-func publish(ctx context.Context, client API, d service.Delivery, in *sns.PublishInput) error {
-	if _, err := client.Publish(ctx, in); err != nil {
+	in := &sns.PublishInput{TargetArn: aws.String(d.Address), Message: aws.String(text)}
+	if _, err := p.Client.Publish(ctx, in); err != nil {
 		return fmt.Errorf("sns publish %s on %s: %w", d.MessageID, d.Channel, err)
 	}
 	return nil

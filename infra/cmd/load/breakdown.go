@@ -72,9 +72,10 @@ func (b *bench) probeBreakdown(ctx context.Context) error {
 			return err
 		}},
 		{"DynamoDB Local TransactWriteItems: claim + counters + history (record-response)", func(i int) error {
-			a := decision.Attribution{Model: decision.ModelKey{ActionID: "load-probe", Channel: "web"}, Learn: learn,
+			a := decision.Attribution{DecisionID: "load-probe-" + strconv.Itoa(i), CustomerID: "C000001", Claim: decision.ImpressionClaim("load-probe"),
+				Model: decision.ModelKey{ActionID: "load-probe", Channel: "web"}, Learn: learn,
 				Contact: decision.ContactEvent{At: now(), Kind: decision.KindImpression, ActionID: "load-probe", Channel: "web"}}
-			_, err := store.RecordResponse(ctx, "C000001", "load-probe-"+strconv.Itoa(i), a, now().Add(time.Hour))
+			_, err := store.RecordResponse(ctx, a, now().Add(time.Hour))
 			return err
 		}},
 	}

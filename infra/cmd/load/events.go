@@ -41,14 +41,20 @@ func Requests(n, customers int, rngSeed uint64) []decision.Request {
 	rng := rand.New(rand.NewPCG(rngSeed, 0x10ad))
 	out := make([]decision.Request, n)
 	for i := range out {
-		s := slots[rng.IntN(len(slots))]
-		id := "visitor-" + strconv.FormatUint(rng.Uint64()%1e9, 36)
-		if customers > 0 && rng.Float64() >= unknownShare {
-			id = seed.CustomerID(rng.IntN(customers))
-		}
-		out[i] = decision.Request{CustomerID: id, Channel: s.channel, Placement: s.placement}
+		out[i] = drawRequest(rng, customers)
 	}
 	return out
+}
+
+// drawRequest draws one decide request from rng: a slot of the mix and a customer of
+// the seeded base, or now and then an unknown visitor.
+func drawRequest(rng *rand.Rand, customers int) decision.Request {
+	s := slots[rng.IntN(len(slots))]
+	id := "visitor-" + strconv.FormatUint(rng.Uint64()%1e9, 36)
+	if customers > 0 && rng.Float64() >= unknownShare {
+		id = seed.CustomerID(rng.IntN(customers))
+	}
+	return decision.Request{CustomerID: id, Channel: s.channel, Placement: s.placement}
 }
 
 // HTTPEvent is the event the front door would send for a POST of body on routeKey, so
@@ -78,7 +84,9 @@ type decided struct {
 	DecisionID string `json:"decisionId"`
 	CustomerID string `json:"customerId"`
 	Channel    string `json:"channel"`
-	Actions    []struct {
+	// Degraded says the answer was made from memory: DynamoDB was slow or failing.
+	Degraded bool `json:"degraded"`
+	Actions  []struct {
 		ActionID string `json:"actionId"`
 	} `json:"actions"`
 }

@@ -27,6 +27,8 @@ type bench struct {
 	sequentialResponses                   int // invocations of the sequential record-response scenario
 	cold                                  []ColdStart
 	breakdown                             []Summary
+	mixedResult                           *MixedResult
+	outageResult                          *OutageResult
 	// failed counts every failed call and failed check over the whole run.
 	failed int
 }
@@ -38,23 +40,28 @@ const frontDoorScenario = "decide, HTTP front door (warm)"
 // scenarios make the decisions the record-response ones answer.
 func (b *bench) runAll(ctx context.Context) error {
 	steps := []struct {
-		name string
-		fn   func(context.Context) error
+		group, name string
+		fn          func(context.Context) error
 	}{
-		{"decide through the emulator", b.decideEmulator},
-		{"decide handler times", func(context.Context) error {
+		{"latency", "decide through the emulator", b.decideEmulator},
+		{"latency", "decide handler times", func(context.Context) error {
 			return b.handlerTimes("DecideFunction", "decide handler, inside the function (RIE REPORT Duration)", b.s.n)
 		}},
-		{"decide through the front door", b.decideFrontDoor},
-		{"record-response, sequential", b.recordSequential},
-		{"record-response handler times", func(context.Context) error {
+		{"latency", "decide through the front door", b.decideFrontDoor},
+		{"latency", "record-response, sequential", b.recordSequential},
+		{"latency", "record-response handler times", func(context.Context) error {
 			return b.handlerTimes("RecordResponseFunction", "record-response handler, inside the function (RIE REPORT Duration)", b.sequentialResponses)
 		}},
-		{"record-response, concurrent", b.recordConcurrent},
-		{"breakdown", b.probeBreakdown},
-		{"cold starts", b.coldStarts},
+		{"latency", "record-response, concurrent", b.recordConcurrent},
+		{"latency", "breakdown", b.probeBreakdown},
+		{"cold", "cold starts", b.coldStarts},
+		{"mixed", "mixed traffic", b.mixed},
+		{"outage", "DynamoDB outage", b.outage},
 	}
 	for _, st := range steps {
+		if !b.s.runs(st.group) {
+			continue
+		}
 		if err := st.fn(ctx); err != nil {
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
@@ -66,8 +73,8 @@ func (b *bench) runAll(ctx context.Context) error {
 func (b *bench) report() Report {
 	return Report{
 		At: time.Now(), Machine: DescribeMachine(), Settings: b.s,
-		Results: b.results, Cold: b.cold, Breakdown: b.breakdown,
-		Verdicts: Verdicts(b.results, b.cold, frontDoorScenario),
+		Results: b.results, Cold: b.cold, Breakdown: b.breakdown, Mixed: b.mixedResult, Outage: b.outageResult,
+		Verdicts: append(Verdicts(b.results, b.cold, frontDoorScenario), OutageVerdicts(b.outageResult)...),
 	}
 }
 
@@ -175,21 +182,28 @@ func (b *bench) decideFrontDoor(ctx context.Context) error {
 
 // post sends one JSON body and returns the status and the answer.
 func post(ctx context.Context, client *http.Client, url string, body []byte) (int, string, error) {
+	status, answer, _, err := postHeader(ctx, client, url, body)
+	return status, answer, err
+}
+
+// postHeader is post that also returns the answer's headers. A request that got no
+// answer returns status 0.
+func postHeader(ctx context.Context, client *http.Client, url string, body []byte) (int, string, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, "", fmt.Errorf("build request: %w", err)
+		return 0, "", nil, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, "", fmt.Errorf("post %s: %w", url, err)
+		return 0, "", nil, fmt.Errorf("post %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, "", fmt.Errorf("read answer of %s: %w", url, err)
+		return 0, "", nil, fmt.Errorf("read answer of %s: %w", url, err)
 	}
-	return resp.StatusCode, string(answer), nil
+	return resp.StatusCode, string(answer), resp.Header, nil
 }
 
 // recordSequential posts responses to the emulator decisions through the one

@@ -115,8 +115,8 @@ func TestReportOnRecordedResponses(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if dup, err := store.RecordResponse(ctx, customerID, r.ResponseID, a, logged.ExpiresAt); err != nil || dup {
-					t.Fatalf("RecordResponse(%s) = duplicate %v, %v; want recorded", r.ResponseID, dup, err)
+				if applied, err := store.RecordResponse(ctx, a, logged.ExpiresAt); err != nil || applied.Duplicate {
+					t.Fatalf("RecordResponse(%s) = %+v, %v; want recorded", r.ResponseID, applied, err)
 				}
 			}
 			name := d.Actions[0].ActionID + "/" + s.channel
