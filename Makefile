@@ -10,18 +10,22 @@ GOBUILD := CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags='-s -w'
 
 include infra/tools.mk
 
-.PHONY: demo up test lint unit eval
+.PHONY: demo up test lint unit eval cli
 
 # The datasets the measurements read (make eval, make simulate-*).
 DATASETS ?= ../shared/datasets
 
+## cli: the operator CLI, bin/nextbest, for this machine (`bin/nextbest --help`; docs/cli.md).
+cli:
+	go build -trimpath -o bin/nextbest ./infra/cmd/nextbest
+
 ## demo: the main job, locally: install what is missing, start the stack, seed it, serve
 ## the API, make decisions, learn from responses, run a batch, deliver it, report, stop.
-demo: tools build
+demo: tools build cli
 	go run ./infra/cmd/local demo
 
 ## up: start and seed the local stack and serve the API on 127.0.0.1:3000 until Ctrl-C.
-up: tools build
+up: tools build cli
 	go run ./infra/cmd/local up
 
 ## test: every check CI runs: formatting, vet, staticcheck, the template linters, the unit
@@ -70,22 +74,22 @@ RESULTS := $(ROOT)/results
 .PHONY: simulate-hillstrom simulate-obd
 ## simulate-hillstrom: the engine's uplift targeting on the Hillstrom e-mail test, valued
 ## on the held-out half beside the usual uplift models (results/hillstrom.{txt,json,html}).
-simulate-hillstrom: peers
+simulate-hillstrom: peers cli
 	@mkdir -p $(RESULTS)
 	$(PEERS_PYTHON) infra/peers/uplift.py --mapping docs/simulate/hillstrom.mapping.yaml --log $(HILLSTROM) --out $(RESULTS)/hillstrom-peers
-	go run ./infra/cmd/simulate -mapping docs/simulate/hillstrom.mapping.yaml -catalog docs/simulate/hillstrom.catalog.yaml \
-	  -ranking "two-model logistic regression=$(RESULTS)/hillstrom-peers/two-model-logistic-regression.csv" \
-	  -ranking "two-model LightGBM=$(RESULTS)/hillstrom-peers/two-model-LightGBM.csv" \
-	  -ranking "class transformation=$(RESULTS)/hillstrom-peers/class-transformation.csv" \
-	  -json $(RESULTS)/hillstrom.json -html $(RESULTS)/hillstrom.html $(HILLSTROM) | tee $(RESULTS)/hillstrom.txt
+	bin/nextbest simulate --mapping docs/simulate/hillstrom.mapping.yaml --catalog docs/simulate/hillstrom.catalog.yaml \
+	  --ranking "two-model logistic regression=$(RESULTS)/hillstrom-peers/two-model-logistic-regression.csv" \
+	  --ranking "two-model LightGBM=$(RESULTS)/hillstrom-peers/two-model-LightGBM.csv" \
+	  --ranking "class transformation=$(RESULTS)/hillstrom-peers/class-transformation.csv" \
+	  --json-out $(RESULTS)/hillstrom.json --html $(RESULTS)/hillstrom.html $(HILLSTROM) | tee $(RESULTS)/hillstrom.txt
 
 ## simulate-obd: the engine's policy on the Open Bandit men campaign's random log, beside
 ## the production Thompson sampling policy's own log (results/obd-men.{txt,json,html}).
-simulate-obd:
+simulate-obd: cli
 	@mkdir -p $(RESULTS)
-	go run ./infra/cmd/simulate -mapping docs/simulate/obd-men.mapping.yaml -catalog docs/simulate/obd-men.catalog.yaml \
-	  -logged "production Thompson sampling=$(OBD_MEN)/bts.csv" \
-	  -json $(RESULTS)/obd-men.json -html $(RESULTS)/obd-men.html $(OBD_MEN)/random.csv | tee $(RESULTS)/obd-men.txt
+	bin/nextbest simulate --mapping docs/simulate/obd-men.mapping.yaml --catalog docs/simulate/obd-men.catalog.yaml \
+	  --logged "production Thompson sampling=$(OBD_MEN)/bts.csv" \
+	  --json-out $(RESULTS)/obd-men.json --html $(RESULTS)/obd-men.html $(OBD_MEN)/random.csv | tee $(RESULTS)/obd-men.txt
 
 .PHONY: build
 ## build: the four bootstrap binaries for this host, for the local emulator (bin/<function>/bootstrap).

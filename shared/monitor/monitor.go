@@ -1,6 +1,6 @@
 // Package monitor reports on the adaptive models: per model its evidence, positives,
 // success rate, AUC, calibration table and predictors, as a text table for operators
-// (infra/cmd/models) and as CloudWatch Embedded Metric Format lines for the logs, from
+// (`nextbest models report`) and as CloudWatch Embedded Metric Format lines for the logs, from
 // which CloudWatch extracts metrics to graph and alarm on. It does no I/O of its own
 // beyond the writer it is given. See docs/monitoring.md.
 package monitor

@@ -168,7 +168,7 @@ func (d *demo) showLift(ctx context.Context, sim *simworld.World, from time.Time
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n== %s\n", "Lift: what the engine added, measured against its control groups (go run ./infra/cmd/lift)")
+	fmt.Printf("\n== %s\n", "Lift: what the engine added, measured against its control groups (nextbest lift)")
 	if err := lift.Render(os.Stdout, report, []string{"overall"}); err != nil {
 		return err
 	}
