@@ -278,6 +278,12 @@ func (f *Fanout) sketch(ctx context.Context, item WorkItem) error {
 }
 
 // summarySoFar merges the summaries of the segments done and lists the others.
+// SummarySoFar is an incomplete run's summary: the segments that finished, added up,
+// and the others listed as pending (what an operator's view shows while it runs).
+func (rec RunRecord) SummarySoFar() RunSummary {
+	return rec.summarySoFar(nil, false, 0)
+}
+
 func (rec RunRecord) summarySoFar(constraints []decision.VolumeConstraint, dryRun bool, took time.Duration) RunSummary {
 	total := newSummary(rec.RunID, dryRun, rec.StartedAt)
 	for seg := range rec.Segments {

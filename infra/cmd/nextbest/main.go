@@ -1,5 +1,5 @@
 // Command nextbest is the operator's tool for the next-best-action engine: catalogs,
-// models, runs, lift, customers and offline simulation, one subcommand each. Build it with
+// models, runs, lift, customers, offline simulation and the web console, one subcommand each. Build it with
 // `make cli` (bin/nextbest) or run it with `go run ./infra/cmd/nextbest`; `nextbest
 // --help` lists the commands, and docs/cli.md describes them, their --json output and
 // their exit statuses (0 done, 1 problems found or an error, 2 bad usage).
@@ -14,6 +14,7 @@ import (
 
 	"github.com/nextbest/nextbest/infra/cli"
 	"github.com/nextbest/nextbest/infra/cli/catalog"
+	"github.com/nextbest/nextbest/infra/cli/consolecmd"
 	"github.com/nextbest/nextbest/infra/cli/customers"
 	"github.com/nextbest/nextbest/infra/cli/lift"
 	"github.com/nextbest/nextbest/infra/cli/models"
@@ -23,7 +24,8 @@ import (
 
 // commands are nextbest's subcommands, in the order of the help.
 func commands() []func(*cli.Env) *cobra.Command {
-	return []func(*cli.Env) *cobra.Command{catalog.NewCommand, models.NewCommand, runs.NewCommand, lift.NewCommand, customers.NewCommand, simulate.NewCommand}
+	return []func(*cli.Env) *cobra.Command{catalog.NewCommand, models.NewCommand, runs.NewCommand, lift.NewCommand, customers.NewCommand, simulate.NewCommand,
+		consolecmd.NewCommand}
 }
 
 func main() {

@@ -115,6 +115,10 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"simulate"}, "want 1 argument(s), got 0"},
 		{[]string{"simulate", "log.csv"}, "needs --mapping and --catalog"},
 		{[]string{"simulate", "--ranking", "no-equals-sign", "log.csv"}, "want NAME=FILE"},
+		{[]string{"console", "extra"}, "want 0 argument(s), got 1"},
+		{[]string{"console"}, "--catalog-table (or $CATALOG_TABLE)"},
+		{[]string{"console", "--addr", "0.0.0.0:8088", "--customers-table", "a", "--decisions-table", "b", "--models-table", "c", "--catalog-table", "d"},
+			"not loopback: set --token"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := run(tt.args...)

@@ -1,0 +1,248 @@
+// Package console is the operator's web console (`nextbest console`): server-rendered
+// pages over the engine's tables — the models' health, the live catalog, a customer
+// with a "decide now" preview, and the batch runs — with charts drawn by package chart
+// as inline SVG. No script runs in its pages and nothing is fetched from the internet.
+//
+// It listens on loopback by default. Bound to any other address it requires a token,
+// given once as `Authorization: Bearer TOKEN` or `?token=TOKEN` (then kept in an
+// HttpOnly, SameSite=Strict cookie), and refuses to start without one. Every page is a
+// GET without side effects; any other method is refused, so no page can be driven by a
+// cross-site form (CSRF).
+package console
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nextbest/nextbest/infra/chart"
+	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/dynamo"
+)
+
+// DefaultAddr is where the console listens when Options.Addr is empty: loopback only.
+const DefaultAddr = "127.0.0.1:8088"
+
+// Options configure the console.
+type Options struct {
+	// Store reads the tables (its own table names are the ones it was built with).
+	Store *dynamo.Store
+	// Tables names the tables the store reads, shown in the pages' footer.
+	Tables dynamo.Tables
+	// Now is the console's clock (the models' decay, the contact policy, "decide
+	// now"); time.Now when nil.
+	Now func() time.Time
+	// Addr is the listen address; DefaultAddr when empty. A host other than a
+	// loopback address (or localhost) requires Token.
+	Addr string
+	// Token, when set, is required on every request, whatever the address.
+	Token string
+	// Logger receives the start-up line and request errors; slog.Default() when nil.
+	Logger *slog.Logger
+	// Ready, when set, is called by Serve with the address actually bound (Addr may
+	// name port 0), before it serves.
+	Ready func(addr string)
+}
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// server holds what every page shares.
+type server struct {
+	o     Options
+	pages map[string]*template.Template
+	font  template.CSS
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	catalog *decision.Catalog // the last live catalog loaded, reused while its version is live
+	reports map[string]cachedReport
+}
+
+// New returns the console's handler. It does not check the address: Serve does.
+func New(o Options) (http.Handler, error) {
+	_, h, err := newServer(o)
+	return h, err
+}
+
+func newServer(o Options) (*server, http.Handler, error) {
+	if o.Store == nil {
+		return nil, nil, errors.New("console: Options.Store is required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	font, err := chart.FontCSS()
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &server{o: o, font: font, log: o.Logger, pages: map[string]*template.Template{}}
+	for _, page := range []string{"models", "model", "catalog", "customer", "runs", "error"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
+		if err != nil {
+			return nil, nil, fmt.Errorf("console: template %s: %w", page, err)
+		}
+		s.pages[page] = t
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/models", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /models", s.models)
+	mux.HandleFunc("GET /models/{action}/{channel}", s.model)
+	mux.HandleFunc("GET /catalog", s.catalogPage)
+	mux.HandleFunc("GET /customer", s.customer)
+	mux.HandleFunc("GET /runs", s.runs)
+	var h http.Handler = mux
+	h = readOnly(h)
+	if o.Token != "" {
+		h = requireToken(o.Token, h)
+	}
+	return s, headers(h), nil
+}
+
+// IsLoopback reports whether a listen address binds loopback only.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Serve listens on o.Addr and serves the console until ctx is done. It refuses to bind
+// a non-loopback address without a token, and logs which mode it runs in.
+func Serve(ctx context.Context, o Options) error {
+	if o.Addr == "" {
+		o.Addr = DefaultAddr
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	loopback := IsLoopback(o.Addr)
+	if !loopback && o.Token == "" {
+		return fmt.Errorf("console: %s is not a loopback address: a token is required to listen on it", o.Addr)
+	}
+	s, h, err := newServer(o)
+	if err != nil {
+		return err
+	}
+	// The first page would otherwise parse the catalog; a missing one is said on the pages.
+	warm, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err = s.liveCatalog(warm)
+	cancel()
+	if err != nil {
+		o.Logger.Warn("console: no live catalog yet", "error", err)
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	addr := ln.Addr().String()
+	mode := "loopback only, no token"
+	switch {
+	case !loopback:
+		mode = "reachable beyond this machine, token required"
+	case o.Token != "":
+		mode = "loopback only, token required"
+	}
+	o.Logger.Info("console listening", "url", "http://"+addr+"/", "mode", mode)
+	if o.Ready != nil {
+		o.Ready(addr)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+		<-done
+		return nil
+	}
+}
+
+// headers sets the headers every answer carries: a content security policy that lets
+// the pages load nothing but themselves (no script at all), and no framing.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readOnly refuses every method but GET and HEAD: the pages change nothing, so a
+// cross-site request can change nothing either.
+func readOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "the console's pages only read: method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cookieName holds the session: a digest of the token, not the token itself.
+const cookieName = "nextbest_console"
+
+func digest(token string) string {
+	sum := sha256.Sum256([]byte("nextbest-console\x00" + token))
+	return hex.EncodeToString(sum[:])
+}
+
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// requireToken admits a request with the token as a bearer token, in the `token` query
+// parameter (then sets the cookie and redirects to the address without it, so the token
+// leaves the address bar and the history), or with the cookie.
+func requireToken(token string, next http.Handler) http.Handler {
+	want := digest(token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && equal(digest(bearer), want) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if c, err := r.Cookie(cookieName); err == nil && equal(c.Value, want) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if q := r.URL.Query(); q.Has("token") && equal(digest(q.Get("token")), want) {
+			http.SetCookie(w, &http.Cookie{Name: cookieName, Value: want, Path: "/", HttpOnly: true,
+				SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+			q.Del("token")
+			u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+			http.Redirect(w, r, u.String(), http.StatusSeeOther)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="nextbest console"`)
+		http.Error(w, "a token is required: open the address `nextbest console` printed, with ?token=", http.StatusUnauthorized)
+	})
+}

@@ -1,0 +1,103 @@
+//go:build integration
+
+package console
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/nextbest/nextbest/infra/browser"
+)
+
+// TestBrowser drives headless Chromium through every page on the seeded local stack:
+// the charts render at a readable width, the customer lookup and the decide-now
+// preview work from the keyboard-reachable forms, nothing is fetched beyond the page,
+// and no page reports an error. Screenshots go to $NEXTBEST_SCREENSHOTS
+// (docs/console keeps them).
+func TestBrowser(t *testing.T) {
+	f := seeded(t)
+	p := browser.Open(t, 1366, 900, 30*time.Second)
+	clean := func(page string) {
+		t.Helper()
+		if loaded := p.Resources(); len(loaded) > 0 {
+			t.Errorf("%s loaded %v; the console's pages load nothing", page, loaded)
+		}
+		if errs := p.Errors(); len(errs) > 0 {
+			t.Errorf("%s reported errors: %v", page, errs)
+		}
+	}
+
+	// Models: the table with its health flags, the first element reachable by Tab is
+	// the skip link, then the top navigation.
+	p.Do("open the models", chromedp.Navigate(f.server.URL+"/models"), chromedp.WaitVisible(chromedp.CSS("table#models tbody tr")))
+	rows := browser.Run(p, "count the models", chromedp.Evaluate[int](`document.querySelectorAll("table#models tbody tr").length`))
+	if rows == 0 {
+		t.Error("the models page lists no model")
+	}
+	t.Logf("screenshot: %s", p.Screenshot("models.png"))
+	p.Do("tab into the page", chromedp.KeyEvent("\t"))
+	if focused := browser.Run(p, "read the focus", chromedp.Evaluate[string](`document.activeElement.textContent`)); focused != "Skip to content" {
+		t.Errorf("the first Tab focuses %q, want the skip link", focused)
+	}
+	clean("the models page")
+
+	// A model: its calibration and importance charts render at a readable width.
+	p.Do("open a model", chromedp.Click(chromedp.CSS("table#models tbody tr a")), chromedp.WaitVisible(chromedp.CSS("figure#importance svg")))
+	widths := browser.Run(p, "measure the charts", chromedp.Evaluate[map[string]float64](
+		`Object.fromEntries([...document.querySelectorAll("figure")].map(f => [f.id, f.querySelector("svg").getBoundingClientRect().width]))`))
+	for _, id := range []string{"calibration", "importance"} {
+		if widths[id] < 400 {
+			t.Errorf("chart %q is %.0f px wide, want 400 px or more; all: %v", id, widths[id], widths)
+		}
+	}
+	if ok := browser.Run(p, "check the font", chromedp.Evaluate[bool](`document.fonts.check('12px "Liberation Sans"')`)); !ok {
+		t.Error(`the embedded font "Liberation Sans" is not available to the page`)
+	}
+	t.Logf("screenshot: %s", p.Screenshot("model.png"))
+	clean("a model's page")
+
+	// The catalog's hierarchy.
+	p.Do("open the catalog", chromedp.Click(chromedp.CSS(`nav a[href="/catalog"]`)), chromedp.WaitVisible(chromedp.CSS("#hierarchy details.issue")))
+	actions := browser.Run(p, "count the actions", chromedp.Evaluate[int](`document.querySelectorAll("#hierarchy tr.action").length`))
+	if actions < 5 {
+		t.Errorf("the catalog shows %d actions, want the demo catalog's", actions)
+	}
+	t.Logf("screenshot: %s", p.Screenshot("catalog.png"))
+	clean("the catalog page")
+
+	// A customer: look up through the form, then decide now on the web's home hero.
+	p.Do("look up a customer", chromedp.Click(chromedp.CSS(`nav a[href="/customer"]`)), chromedp.WaitVisible(chromedp.CSS("input#id")),
+		chromedp.SendKeys(chromedp.CSS("input#id"), "C000042"), chromedp.Click(chromedp.CSS("button#lookup")),
+		chromedp.WaitVisible(chromedp.CSS("section#profile")))
+	t.Logf("screenshot: %s", p.Screenshot("customer.png"))
+	clean("the customer page")
+	p.Do("decide now", chromedp.SetValue(chromedp.CSS("select#channel"), "web"), chromedp.SetValue(chromedp.CSS("input#placement"), "home-hero"),
+		chromedp.Click(chromedp.CSS("button#decide")), chromedp.WaitVisible(chromedp.CSS("section#decision")))
+	explanation := browser.Run(p, "read the explanation", chromedp.Evaluate[map[string]any](`({
+		offers: document.querySelectorAll("#decision .offer").length,
+		silence: !!document.querySelector("#silence"),
+		excluded: document.querySelectorAll("table#excluded tbody tr").length,
+		policies: [...new Set([...document.querySelectorAll("table#excluded tbody tr td:nth-child(2)")].map(td => td.textContent))],
+	})`))
+	t.Logf("decide now: %v", explanation)
+	if explanation["offers"].(float64) == 0 && !explanation["silence"].(bool) {
+		t.Error("the decision shows neither an offer nor a silence")
+	}
+	if explanation["excluded"].(float64) == 0 {
+		t.Error("the explanation lists no excluded action; the demo catalog excludes some on the web's home hero")
+	}
+	t.Logf("screenshot: %s", p.Screenshot("decide-now.png"))
+	clean("the decide-now preview")
+
+	// A run: open it through the form; the forecast chart renders.
+	p.Do("open a run", chromedp.Click(chromedp.CSS(`nav a[href="/runs"]`)), chromedp.WaitVisible(chromedp.CSS("input#run")),
+		chromedp.SendKeys(chromedp.CSS("input#run"), runID), chromedp.Click(chromedp.CSS("button#open-run")),
+		chromedp.WaitVisible(chromedp.CSS("figure#forecast svg")))
+	if w := browser.Run(p, "measure the forecast chart", chromedp.Evaluate[float64](`document.querySelector("figure#forecast svg").getBoundingClientRect().width`)); w < 400 {
+		t.Errorf("the forecast chart is %.0f px wide, want 400 px or more", w)
+	}
+	t.Logf("screenshot: %s", p.Screenshot("run.png"))
+	clean("the runs page")
+}

@@ -1,0 +1,344 @@
+//go:build integration
+
+package console
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nextbest/nextbest/infra/local"
+	"github.com/nextbest/nextbest/infra/local/localtest"
+	"github.com/nextbest/nextbest/infra/seed"
+	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/service"
+)
+
+// TestMain starts DynamoDB Local and the SQS server; the fixture takes its tables.
+func TestMain(m *testing.M) {
+	os.Exit(localtest.RunTests(m, "../.."))
+}
+
+// customers is how many synthetic customers the fixture seeds: the demo's 10,000, so
+// that the measured page times are the ones `make up` gives.
+const customers = 10_000
+
+// generatorSeed is the demo's customer generator seed.
+const generatorSeed = 1
+
+// fixture is a seeded environment shared by the package's tests (seeding 10,000
+// customers takes a while): the demo catalog, its customers and models that learned
+// from recorded responses.
+type fixture struct {
+	env    *local.Env
+	server *httptest.Server
+	now    time.Time
+}
+
+var (
+	shared     *fixture
+	sharedErr  error
+	sharedOnce sync.Once
+)
+
+// seeded returns the shared fixture, building it on first use. Its tables live as long
+// as the test binary (the servers' memory), so no test's cleanup removes them.
+func seeded(t *testing.T) *fixture {
+	t.Helper()
+	sharedOnce.Do(func() { shared, sharedErr = build(t) })
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	if shared == nil {
+		t.Fatal("the fixture failed to build in an earlier test")
+	}
+	return shared
+}
+
+// keeper is a testing.TB whose cleanups never run: the fixture outlives the test that
+// built it.
+type keeper struct{ testing.TB }
+
+func (keeper) Cleanup(func()) {}
+
+func build(t *testing.T) (*fixture, error) {
+	ctx := context.Background()
+	env := localtest.Storage(keeper{t})
+	start := env.Now()
+	began := time.Now()
+	defer func() {
+		t.Logf("fixture: %d customers and the models seeded in %v", customers, time.Since(began).Round(time.Millisecond))
+	}()
+	catalog, err := env.Seed(ctx, "../catalog/demo.yaml", customers, generatorSeed)
+	if err != nil {
+		return nil, err
+	}
+	if err := learn(ctx, env, catalog, start); err != nil {
+		return nil, err
+	}
+	if err := batch(ctx, env, catalog, start.Add(30*time.Minute)); err != nil {
+		return nil, err
+	}
+	now := start.Add(time.Hour)
+	h, err := New(Options{Store: env.Store, Tables: env.Tables(), Now: func() time.Time { return now }})
+	if err != nil {
+		return nil, err
+	}
+	f := &fixture{env: env, server: httptest.NewServer(h), now: now}
+	// The first page parses the live catalog (Serve does it at start-up); later ones
+	// reuse it while its version is live.
+	_, _, cold := f.get(t, "/models")
+	t.Logf("fixture: the first page, parsing the catalog, took %.1f ms", ms(cold))
+	return f, nil
+}
+
+// learn records decisions and responses the way decide and record-response do, so the
+// models have counters: web visitors and e-mail recipients, who click more often the
+// longer their tenure.
+func learn(ctx context.Context, env *local.Env, catalog *decision.Catalog, start time.Time) error {
+	store := env.Store
+	models, err := store.LoadModels(ctx, start)
+	if err != nil {
+		return err
+	}
+	profiles := seed.Profiles(generatorSeed, 1500, start)
+	rng := rand.New(rand.NewPCG(3, 4))
+	now := start
+	for i, p := range profiles[1:] {
+		now = now.Add(time.Second)
+		channel := []string{"web", "app"}[i%2]
+		d, err := catalog.Decide(decision.Input{Request: decision.Request{CustomerID: p.CustomerID, Channel: channel},
+			Profile: p, Models: models, Now: now, DecisionID: fmt.Sprintf("learn-%05d", i)})
+		if err != nil {
+			return err
+		}
+		if len(d.Actions) == 0 {
+			continue
+		}
+		if err := store.PutDecision(ctx, catalog.Log(d)); err != nil {
+			return err
+		}
+		tenure, _ := p.Attributes["tenureMonths"].(float64)
+		outcomes := []string{decision.KindImpression}
+		if rng.Float64() < 0.02+tenure/400 {
+			outcomes = append(outcomes, "click")
+		}
+		for _, outcome := range outcomes {
+			r := decision.Response{DecisionID: d.DecisionID, CustomerID: p.CustomerID, ActionID: d.Actions[0].ActionID, Channel: channel, Outcome: outcome}
+			if err := decision.ValidateResponse(&r, now); err != nil {
+				return err
+			}
+			logged, err := store.GetDecision(ctx, r.DecisionID, now)
+			if err != nil {
+				return err
+			}
+			a, err := catalog.Attribute(logged, r, models)
+			if err != nil {
+				return err
+			}
+			if _, err := store.RecordResponse(ctx, a, logged.ExpiresAt); err != nil {
+				return err
+			}
+		}
+		if i%200 == 199 {
+			if models, err = store.LoadModels(ctx, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// runID is the batch run the fixture plans.
+const runID = "fixture-run"
+
+// outbox keeps the planned sends in memory.
+type outbox struct {
+	mu       sync.Mutex
+	messages []service.OutboundMessage
+}
+
+func (o *outbox) Enqueue(_ context.Context, _ string, ms []service.OutboundMessage) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.messages = append(o.messages, ms...)
+	return nil
+}
+
+// batch plans an outbound run over every customer, as score-batch does, and records an
+// impression for the first sends and a click for some of them, so that the runs page
+// has a forecast to set against an actual.
+func batch(ctx context.Context, env *local.Env, catalog *decision.Catalog, at time.Time) error {
+	now := func() time.Time { return at }
+	out := &outbox{}
+	planner := &service.Planner{Catalog: service.NewCatalogSnapshot(env.Store, time.Minute, now),
+		Models: service.NewModelsSnapshot(env.Store, time.Minute, now), Customers: env.Store, Log: env.Store,
+		Outbox: out, Runs: env.Store, Now: now, Segments: 4}
+	if _, err := planner.Run(ctx, runID, false); err != nil {
+		return fmt.Errorf("plan the run: %w", err)
+	}
+	models, err := env.Store.LoadModels(ctx, at)
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i, m := range out.messages {
+		if i >= 400 {
+			break
+		}
+		outcomes := []string{decision.KindImpression}
+		if rng.Float64() < 0.08 {
+			outcomes = append(outcomes, "click")
+		}
+		for _, outcome := range outcomes {
+			r := decision.Response{DecisionID: m.DecisionID, CustomerID: m.CustomerID, ActionID: m.ActionID, Channel: m.Channel, Outcome: outcome}
+			if err := decision.ValidateResponse(&r, at); err != nil {
+				return err
+			}
+			logged, err := env.Store.GetDecision(ctx, r.DecisionID, at)
+			if err != nil {
+				return err
+			}
+			a, err := catalog.Attribute(logged, r, models)
+			if err != nil {
+				return err
+			}
+			if _, err := env.Store.RecordResponse(ctx, a, logged.ExpiresAt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// get fetches a page and returns its status, body and how long the server took.
+func (f *fixture) get(t *testing.T, path string) (int, string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	resp, err := http.Get(f.server.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body), time.Since(start)
+}
+
+// TestPages: every page answers with the live data, and the decide-now preview
+// explains itself and writes nothing to the decision log.
+func TestPages(t *testing.T) {
+	f := seeded(t)
+	version, err := f.env.Store.LiveCatalogVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path   string
+		status int
+		want   []string
+	}{
+		{"/models", 200, []string{"Health rule", "AUC below", "/models/", "healthy", "catalog version " + version}},
+		{"/catalog", 200, []string{"Issue retention", "Contact caps", "treatment", "eligibility", "black-friday-bundle"}},
+		{"/customer", 200, []string{"Customer id"}},
+		{"/customer?id=C000042", 200, []string{"Profile C000042", "Consents", "Contact history", "tenureMonths", "Decide now", "not logged"}},
+		{"/customer?id=C000042&channel=web&placement=home-hero&decide=1", 200, []string{`id="decision"`, "Excluded actions", "policy", "priority"}},
+		{"/customer?id=nobody-here&channel=web&decide=1", 200, []string{"unknown customer", "Excluded actions"}},
+		{"/customer?id=C000042&channel=fax&decide=1", 200, []string{"fax"}},
+		{"/runs", 200, []string{"Run id"}},
+		{"/runs?id=" + runID, 200, []string{"Run " + runID, "Sends by channel", "Silence by reason", "Forecast against actual", `id="forecast"`, "<svg"}},
+		{"/runs?id=no-such-run", 200, []string{"No run no-such-run"}},
+		{"/models/no-such/web", 404, []string{"no model no-such/web"}},
+		{"/nowhere", 404, nil},
+	}
+	for _, tt := range tests {
+		status, body, _ := f.get(t, tt.path)
+		if status != tt.status {
+			t.Errorf("GET %s = %d, want %d\n%s", tt.path, status, tt.status, body)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", tt.path, w)
+			}
+		}
+	}
+	// Every model's page answers, with its calibration chart when it has evidence.
+	_, body, _ := f.get(t, "/models")
+	links := modelLinks(body)
+	if len(links) == 0 {
+		t.Fatal("the models page links no model")
+	}
+	for _, l := range links {
+		status, page, _ := f.get(t, l)
+		if status != 200 || !strings.Contains(page, "Predictor importance") || !strings.Contains(page, "<svg") {
+			t.Errorf("GET %s = %d, want the model's page with charts", l, status)
+		}
+	}
+	// The preview logged nothing: no decision item mentions it.
+	if items := localtest.ItemsMentioning(t, f.env, "preview-"); len(items) > 0 {
+		t.Errorf("decide now wrote %v; a preview must not be logged", items)
+	}
+	if items := localtest.ItemsMentioning(t, f.env, "nobody-here"); len(items) > 0 {
+		t.Errorf("decide now for an unknown customer wrote %v", items)
+	}
+}
+
+// modelLinks returns the models page's links to a model's page.
+func modelLinks(body string) []string {
+	var out []string
+	for _, part := range strings.Split(body, `href="/models/`)[1:] {
+		out = append(out, "/models/"+part[:strings.IndexByte(part, '"')])
+	}
+	return out
+}
+
+// TestPageTimes measures each page's server time against DynamoDB Local with the
+// demo's 10,000 customers: the median of a few loads must be under 300 ms. The runs
+// page's first load counts the run's responses with a scan of the decisions table and
+// is logged, not held to the target; later loads reuse the count for ReportMaxAge.
+func TestPageTimes(t *testing.T) {
+	f := seeded(t)
+	h, err := New(Options{Store: f.env.Store, Tables: f.env.Tables(), Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold := httptest.NewServer(h)
+	defer cold.Close()
+	began := time.Now()
+	resp, err := http.Get(cold.URL + "/runs?id=" + runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	t.Logf("page time /runs?id=%s first load (scans the decisions table, parses the catalog): %.1f ms", runID, ms(time.Since(began)))
+	_, body, _ := f.get(t, "/models")
+	pages := []string{"/models", modelLinks(body)[0], "/catalog", "/customer?id=C000042",
+		"/customer?id=C000042&channel=web&placement=home-hero&decide=1", "/runs?id=" + runID}
+	for _, p := range pages {
+		var times []time.Duration
+		for range 5 {
+			_, _, d := f.get(t, p)
+			times = append(times, d)
+		}
+		slices.Sort(times)
+		median := times[len(times)/2]
+		t.Logf("page time %-70s median %6.1f ms, max %6.1f ms (%d customers)", p, ms(median), ms(times[len(times)-1]), customers)
+		if median > 300*time.Millisecond {
+			t.Errorf("%s took %v (median), want under 300 ms", p, median)
+		}
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
