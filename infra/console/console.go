@@ -69,6 +69,7 @@ type server struct {
 	mu      sync.Mutex
 	catalog *decision.Catalog // the last live catalog loaded, reused while its version is live
 	reports map[string]cachedReport
+	lifts   map[string]cachedLift // lift reports by their page's parameters
 }
 
 // New returns the console's handler. It does not check the address: Serve does.
@@ -92,7 +93,7 @@ func newServer(o Options) (*server, http.Handler, error) {
 		return nil, nil, err
 	}
 	s := &server{o: o, font: font, log: o.Logger, pages: map[string]*template.Template{}}
-	for _, page := range []string{"models", "model", "catalog", "customer", "runs", "error"} {
+	for _, page := range []string{"models", "model", "catalog", "customer", "runs", "lift", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, nil, fmt.Errorf("console: template %s: %w", page, err)
@@ -108,6 +109,7 @@ func newServer(o Options) (*server, http.Handler, error) {
 	mux.HandleFunc("GET /catalog", s.catalogPage)
 	mux.HandleFunc("GET /customer", s.customer)
 	mux.HandleFunc("GET /runs", s.runs)
+	mux.HandleFunc("GET /lift", s.lift)
 	var h http.Handler = mux
 	h = readOnly(h)
 	if o.Token != "" {

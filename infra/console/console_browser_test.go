@@ -100,4 +100,15 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", p.Screenshot("run.png"))
 	clean("the runs page")
+
+	// Lift: the comparisons' charts render at a readable width.
+	p.Do("open the lift", chromedp.Click(chromedp.CSS(`nav a[href="/lift"]`)), chromedp.WaitVisible(chromedp.CSS("figure#lift-conversions svg")))
+	if w := browser.Run(p, "measure the lift chart", chromedp.Evaluate[float64](`document.querySelector("figure#lift-conversions svg").getBoundingClientRect().width`)); w < 400 {
+		t.Errorf("the lift chart is %.0f px wide, want 400 px or more", w)
+	}
+	if rows := browser.Run(p, "count the comparisons", chromedp.Evaluate[int](`document.querySelectorAll("table#lifts tbody tr").length`)); rows == 0 {
+		t.Error("the lift page lists no comparison")
+	}
+	t.Logf("screenshot: %s", p.Screenshot("lift.png"))
+	clean("the lift page")
 }

@@ -259,6 +259,9 @@ func TestPages(t *testing.T) {
 		{"/runs", 200, []string{"Run id"}},
 		{"/runs?id=" + runID, 200, []string{"Run " + runID, "Sends by channel", "Silence by reason", "Forecast against actual", `id="forecast"`, "<svg"}},
 		{"/runs?id=no-such-run", 200, []string{"No run no-such-run"}},
+		{"/lift", 200, []string{"Lift and challengers", `id="groups"`, "<td>silence</td>", "<td>random</td>", "engine vs silence, conversions", "engine vs random, value", "guardrail engine vs silence, unsubscribes", "challenger vs champion, conversions", "always valid", `id="lift-conversions"`, "<svg", `aria-current="page">Lift`}},
+		{"/lift?days=7&as-of=2030-01-01T00:00:00Z", 200, []string{"engine vs silence, conversions", "what was recorded later is left out"}},
+		{"/lift?days=none", 400, []string{"days"}},
 		{"/models/no-such/web", 404, []string{"no model no-such/web"}},
 		{"/nowhere", 404, nil},
 	}
@@ -307,7 +310,8 @@ func modelLinks(body string) []string {
 // TestPageTimes measures each page's server time against DynamoDB Local with the
 // demo's 10,000 customers: the median of a few loads must be under 300 ms. The runs
 // page's first load counts the run's responses with a scan of the decisions table and
-// is logged, not held to the target; later loads reuse the count for ReportMaxAge.
+// is logged, not held to the target; later loads reuse the count for ReportMaxAge. So
+// does the lift page's first load, which scans the decision log and the outcomes.
 func TestPageTimes(t *testing.T) {
 	f := seeded(t)
 	h, err := New(Options{Store: f.env.Store, Tables: f.env.Tables(), Now: func() time.Time { return f.now }})
@@ -323,9 +327,16 @@ func TestPageTimes(t *testing.T) {
 	}
 	resp.Body.Close()
 	t.Logf("page time /runs?id=%s first load (scans the decisions table, parses the catalog): %.1f ms", runID, ms(time.Since(began)))
+	began = time.Now()
+	resp, err = http.Get(cold.URL + "/lift")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	t.Logf("page time /lift first load (scans the decision log and the outcomes): %.1f ms", ms(time.Since(began)))
 	_, body, _ := f.get(t, "/models")
 	pages := []string{"/models", modelLinks(body)[0], "/catalog", "/customer?id=C000042",
-		"/customer?id=C000042&channel=web&placement=home-hero&decide=1", "/runs?id=" + runID}
+		"/customer?id=C000042&channel=web&placement=home-hero&decide=1", "/runs?id=" + runID, "/lift"}
 	for _, p := range pages {
 		var times []time.Duration
 		for range 5 {
