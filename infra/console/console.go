@@ -30,6 +30,8 @@ import (
 	"github.com/nextbest/nextbest/infra/chart"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
+	"github.com/nextbest/nextbest/shared/lift"
+	"github.com/nextbest/nextbest/shared/service"
 )
 
 // DefaultAddr is where the console listens when Options.Addr is empty: loopback only.
@@ -67,9 +69,44 @@ type server struct {
 	log   *slog.Logger
 
 	mu      sync.Mutex
-	catalog *decision.Catalog // the last live catalog loaded, reused while its version is live
-	reports map[string]cachedReport
-	lifts   map[string]cachedLift // lift reports by their page's parameters
+	catalog *decision.Catalog              // the last live catalog loaded, reused while its version is live
+	reports reportCache[service.RunReport] // run reports by run id
+	lifts   reportCache[lift.Report]       // lift reports by their page's parameters
+}
+
+// reportCache keeps reports that take a scan to compute for ReportMaxAge, by key.
+type reportCache[T any] struct {
+	mu   sync.Mutex
+	kept map[string]cachedReport[T]
+}
+
+type cachedReport[T any] struct {
+	report T
+	at     time.Time // the wall-clock time it was computed
+}
+
+// get returns the report kept under key, or computes it again with compute when the
+// one kept is older than ReportMaxAge, and when it was computed.
+func (c *reportCache[T]) get(key string, compute func() (T, error)) (T, time.Time, error) {
+	c.mu.Lock()
+	kept, ok := c.kept[key]
+	c.mu.Unlock()
+	if ok && time.Since(kept.at) < ReportMaxAge {
+		return kept.report, kept.at, nil
+	}
+	report, err := compute()
+	if err != nil {
+		var zero T
+		return zero, time.Time{}, err
+	}
+	at := time.Now()
+	c.mu.Lock()
+	if c.kept == nil {
+		c.kept = map[string]cachedReport[T]{}
+	}
+	c.kept[key] = cachedReport[T]{report, at}
+	c.mu.Unlock()
+	return report, at, nil
 }
 
 // New returns the console's handler. It does not check the address: Serve does.

@@ -105,35 +105,14 @@ func (s *server) lift(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "lift", "Lift", start, c.Version, v)
 }
 
-type cachedLift struct {
-	report lift.Report
-	at     time.Time // the wall-clock time it was computed
-}
-
 // liftReport returns the lift report of the page's parameters (key), computed again
 // when the one kept is older than ReportMaxAge: it scans the decision log and the
 // outcomes (about 0.8 s against DynamoDB Local with the demo's 10,000 customers).
 func (s *server) liftReport(ctx context.Context, key string, opts lift.Options) (lift.Report, time.Time, error) {
-	s.mu.Lock()
-	c, ok := s.lifts[key]
-	s.mu.Unlock()
-	if ok && time.Since(c.at) < ReportMaxAge {
-		return c.report, c.at, nil
-	}
-	reporter := &service.LiftReporter{Store: s.o.Store, Catalog: service.NewSnapshot(time.Minute, s.o.Now,
-		func(ctx context.Context, _ *decision.Catalog) (*decision.Catalog, error) { return s.liveCatalog(ctx) })}
-	report, err := reporter.Report(ctx, opts)
-	if err != nil {
-		return lift.Report{}, time.Time{}, err
-	}
-	at := time.Now()
-	s.mu.Lock()
-	if s.lifts == nil {
-		s.lifts = map[string]cachedLift{}
-	}
-	s.lifts[key] = cachedLift{report, at}
-	s.mu.Unlock()
-	return report, at, nil
+	return s.lifts.get(key, func() (lift.Report, error) {
+		reporter := &service.LiftReporter{Store: s.o.Store, Catalog: s.catalogSnapshot()}
+		return reporter.Report(ctx, opts)
+	})
 }
 
 // liftOptions are the report's options from the page's parameters, defaulting as the

@@ -90,36 +90,21 @@ const ChartActions = 10
 // which takes about a second against DynamoDB Local with the demo's 10,000 customers.
 const ReportMaxAge = time.Minute
 
-type cachedReport struct {
-	report service.RunReport
-	at     time.Time // the wall-clock time it was read
-}
-
 // runReport returns a run's report, read again when the one kept is older than
 // ReportMaxAge, and when it was read.
 func (s *server) runReport(ctx context.Context, runID string) (service.RunReport, time.Time, error) {
-	s.mu.Lock()
-	c, ok := s.reports[runID]
-	s.mu.Unlock()
-	if ok && time.Since(c.at) < ReportMaxAge {
-		return c.report, c.at, nil
-	}
-	planner := &service.Planner{Runs: s.o.Store, Now: s.o.Now,
-		Catalog: service.NewSnapshot(time.Minute, s.o.Now, func(ctx context.Context, _ *decision.Catalog) (*decision.Catalog, error) {
-			return s.liveCatalog(ctx)
-		})}
-	report, err := planner.Report(ctx, runID, s.o.Store)
-	if err != nil {
-		return service.RunReport{}, time.Time{}, err
-	}
-	at := time.Now()
-	s.mu.Lock()
-	if s.reports == nil {
-		s.reports = map[string]cachedReport{}
-	}
-	s.reports[runID] = cachedReport{report, at}
-	s.mu.Unlock()
-	return report, at, nil
+	return s.reports.get(runID, func() (service.RunReport, error) {
+		planner := &service.Planner{Runs: s.o.Store, Now: s.o.Now, Catalog: s.catalogSnapshot()}
+		return planner.Report(ctx, runID, s.o.Store)
+	})
+}
+
+// catalogSnapshot serves the live catalog to the service layer's reports, through the
+// console's own copy.
+func (s *server) catalogSnapshot() *service.Snapshot[*decision.Catalog] {
+	return service.NewSnapshot(time.Minute, s.o.Now, func(ctx context.Context, _ *decision.Catalog) (*decision.Catalog, error) {
+		return s.liveCatalog(ctx)
+	})
 }
 
 // runDetail fills the run's summary and, for a complete run, its forecast against the
