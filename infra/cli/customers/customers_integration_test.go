@@ -33,13 +33,7 @@ func TestMain(m *testing.M) {
 func stack(t *testing.T) *local.Env {
 	t.Helper()
 	env := localtest.Storage(t)
-	src, err := os.ReadFile(filepath.Join(root, "infra/catalog/demo.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.Store.PublishCatalog(context.Background(), src, env.Now()); err != nil {
-		t.Fatal(err)
-	}
+	localtest.PublishDemoCatalog(t, env)
 	for k, v := range env.Stack.Env() {
 		t.Setenv(k, v)
 	}

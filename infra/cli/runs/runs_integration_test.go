@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,14 +27,8 @@ func TestMain(m *testing.M) {
 // yet, from the local DynamoDB: the text and the JSON, and a run that does not exist.
 func TestReport(t *testing.T) {
 	env := localtest.Storage(t)
-	src, err := os.ReadFile(filepath.Join(root, "infra/catalog/demo.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	localtest.PublishDemoCatalog(t, env)
 	ctx := context.Background()
-	if _, err := env.Store.PublishCatalog(ctx, src, env.Now()); err != nil {
-		t.Fatal(err)
-	}
 	summary := &service.RunSummary{ByAction: map[string]int{"loyalty-discount-20": 40},
 		Forecast: map[string]service.ActionForecast{"loyalty-discount-20": {ExpectedResponses: 4, ExpectedValue: 80, Value: 20}}}
 	if err := env.Store.PutRun(ctx, service.RunRecord{RunID: "it-run", StartedAt: env.Now(), Segments: 1, Summary: summary,

@@ -133,3 +133,16 @@ func describe(v types.AttributeValue) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// PublishDemoCatalog publishes the demo catalog (infra/catalog/demo.yaml) as env's live
+// catalog, at env's clock.
+func PublishDemoCatalog(tb testing.TB, env *local.Env) {
+	tb.Helper()
+	src, err := os.ReadFile(filepath.Join(repoRoot, "infra/catalog/demo.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := env.Store.PublishCatalog(context.Background(), src, env.Now()); err != nil {
+		tb.Fatalf("publish the demo catalog: %v", err)
+	}
+}
