@@ -284,10 +284,7 @@ func describeValue(v any) string {
 	case nil:
 		return "null"
 	case string:
-		if len(x) > 40 {
-			x = x[:40] + "…"
-		}
-		return fmt.Sprintf("the text %q", x)
+		return "the text " + quoteShort(x)
 	case float64:
 		return fmt.Sprintf("the number %v", x)
 	case bool:
