@@ -163,13 +163,15 @@ func TestBatchKilledMidRunResumes(t *testing.T) {
 		stopped <- err
 	}()
 	// Killed once the first messages are on the queues, so that the resumed run
-	// enqueues some of them again.
-	for range 600 {
+	// enqueues some of them again. DynamoDB is paused first, so that the run cannot
+	// finish between the look at the queues and the kill, however fast the machine.
+	for range 1500 {
 		if w.channelDepth() > 0 {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
+	faults.Set(local.Pause, 0)
 	first.Close() // the function dies mid-run: no answer, no clean-up
 	if err := <-stopped; err == nil {
 		t.Fatal("the run answered before it was killed; slow the proxy down")
