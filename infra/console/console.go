@@ -6,12 +6,14 @@
 // It listens on loopback by default. Bound to any other address it requires a token,
 // given once as `Authorization: Bearer TOKEN` or `?token=TOKEN` (then kept in an
 // HttpOnly, SameSite=Strict cookie), and refuses to start without one. Every page is a
-// GET without side effects; any other method is refused, so no page can be driven by a
-// cross-site form (CSRF).
+// GET without side effects. The only writes are the catalog's forms — publish a
+// reviewed draft, roll back to a reviewed version — which are POSTs admitted from the
+// console's own pages only (guardForms): a cross-site form cannot drive them (CSRF).
 package console
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
@@ -67,6 +69,10 @@ type server struct {
 	pages map[string]*template.Template
 	font  template.CSS
 	log   *slog.Logger
+
+	// formToken is embedded in the console's forms and required with every POST: a
+	// random value per console process, which no other site can read.
+	formToken string
 
 	mu      sync.Mutex
 	catalog *decision.Catalog              // the last live catalog loaded, reused while its version is live
@@ -129,8 +135,8 @@ func newServer(o Options) (*server, http.Handler, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &server{o: o, font: font, log: o.Logger, pages: map[string]*template.Template{}}
-	for _, page := range []string{"models", "model", "catalog", "customer", "runs", "lift", "error"} {
+	s := &server{o: o, font: font, log: o.Logger, pages: map[string]*template.Template{}, formToken: rand.Text()}
+	for _, page := range []string{"models", "model", "catalog", "draft", "versions", "rollback", "customer", "runs", "lift", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, nil, fmt.Errorf("console: template %s: %w", page, err)
@@ -144,11 +150,17 @@ func newServer(o Options) (*server, http.Handler, error) {
 	mux.HandleFunc("GET /models", s.models)
 	mux.HandleFunc("GET /models/{action}/{channel}", s.model)
 	mux.HandleFunc("GET /catalog", s.catalogPage)
+	mux.HandleFunc("GET /catalog/draft", s.draftForm)
+	mux.HandleFunc("POST /catalog/draft", s.checkDraft)
+	mux.HandleFunc("POST /catalog/publish", s.publishDraft)
+	mux.HandleFunc("GET /catalog/versions", s.versions)
+	mux.HandleFunc("GET /catalog/rollback", s.reviewRollback)
+	mux.HandleFunc("POST /catalog/rollback", s.rollback)
 	mux.HandleFunc("GET /customer", s.customer)
 	mux.HandleFunc("GET /runs", s.runs)
 	mux.HandleFunc("GET /lift", s.lift)
 	var h http.Handler = mux
-	h = readOnly(h)
+	h = s.guardForms(h)
 	if o.Token != "" {
 		h = requireToken(o.Token, h)
 	}
@@ -236,13 +248,40 @@ func headers(next http.Handler) http.Handler {
 	})
 }
 
-// readOnly refuses every method but GET and HEAD: the pages change nothing, so a
-// cross-site request can change nothing either.
-func readOnly(next http.Handler) http.Handler {
+// formPaths are the only addresses that accept a POST: the catalog's forms.
+var formPaths = map[string]bool{"/catalog/draft": true, "/catalog/publish": true, "/catalog/rollback": true}
+
+// guardForms admits reads (GET and HEAD) anywhere, and POSTs to the catalog's forms
+// only when they come from the console's own pages: the browser says the request is
+// same-origin (Fetch metadata or Origin, http.CrossOriginProtection) and the form
+// carries the console's form token. Every other method is refused.
+func (s *server) guardForms(next http.Handler) http.Handler {
+	sameOrigin := http.NewCrossOriginProtection()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "the console's pages only read: method not allowed", http.StatusMethodNotAllowed)
+		switch {
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
+			next.ServeHTTP(w, r)
+			return
+		case r.Method != http.MethodPost || !formPaths[r.URL.Path]:
+			allow := "GET, HEAD"
+			if formPaths[r.URL.Path] {
+				allow += ", POST"
+			}
+			w.Header().Set("Allow", allow)
+			http.Error(w, "the console's pages only read, but for the catalog's forms: method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := sameOrigin.Check(r); err != nil {
+			http.Error(w, "refused: the form was not sent from the console's own pages", http.StatusForbidden)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxDraftBytes+64<<10)
+		if err := r.ParseMultipartForm(MaxDraftBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			http.Error(w, "the form could not be read (a draft is at most 1 MiB)", http.StatusBadRequest)
+			return
+		}
+		if !equal(r.PostFormValue("token"), s.formToken) {
+			http.Error(w, "refused: the form is not from this console's pages (or the console restarted since it was shown): reload the page and send it again", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)

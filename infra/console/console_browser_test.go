@@ -3,6 +3,8 @@
 package console
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,15 +21,7 @@ import (
 func TestBrowser(t *testing.T) {
 	f := seeded(t)
 	p := browser.Open(t, 1366, 900, 30*time.Second)
-	clean := func(page string) {
-		t.Helper()
-		if loaded := p.Resources(); len(loaded) > 0 {
-			t.Errorf("%s loaded %v; the console's pages load nothing", page, loaded)
-		}
-		if errs := p.Errors(); len(errs) > 0 {
-			t.Errorf("%s reported errors: %v", page, errs)
-		}
-	}
+	clean := cleanCheck(t, p)
 
 	// Models: the table with its health flags, the first element reachable by Tab is
 	// the skip link, then the top navigation.
@@ -111,4 +105,75 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", p.Screenshot("lift.png"))
 	clean("the lift page")
+}
+
+// TestBrowserPublishesADraft edits the catalog in headless Chromium as an operator
+// would: a draft from the live text, checked (the diff names the edit), published,
+// then rolled back from the versions page after its review. Screenshots: draft.png,
+// versions.png, rollback.png.
+func TestBrowserPublishesADraft(t *testing.T) {
+	env, srv := editing(t)
+	p := browser.Open(t, 1366, 900, 60*time.Second)
+	clean := cleanCheck(t, p)
+	live := func() string {
+		t.Helper()
+		v, err := env.Store.LiveCatalogVersion(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	p.Do("open the draft", chromedp.Navigate(srv.URL+"/catalog"), chromedp.Click(chromedp.CSS("a#edit-draft")),
+		chromedp.WaitVisible(chromedp.CSS("textarea#source")))
+	// The operator edits one value in the text area, then checks the draft.
+	p.Do("edit and check", chromedp.Evaluate[chromedp.Void](`(() => {
+		const s = document.querySelector("textarea#source");
+		s.value = s.value.replace("value: 120\n", "value: 135\n");
+	})()`), chromedp.Click(chromedp.CSS("button#check")), chromedp.WaitVisible(chromedp.CSS("#review #verdict")))
+	review := browser.Run(p, "read the review", chromedp.Evaluate[map[string]string](`({
+		verdict: document.querySelector("#verdict").textContent,
+		changes: document.querySelector("#changes").textContent,
+	})`))
+	if !strings.Contains(review["verdict"], "The draft is valid") || !strings.Contains(review["changes"], "value: 120 → 135") {
+		t.Errorf("the review says %q and lists %q; want a valid draft changing loyalty-discount-20's value", review["verdict"], review["changes"])
+	}
+	t.Logf("screenshot: %s", p.Screenshot("draft.png"))
+	clean("the draft's review")
+	if got := live(); got != "1" {
+		t.Fatalf("checking a draft made version %s live; checking writes nothing", got)
+	}
+
+	p.Do("publish", chromedp.Click(chromedp.CSS("button#publish")), chromedp.WaitVisible(chromedp.CSS("#done")))
+	if got := live(); got != "2" {
+		t.Fatalf("after publishing, live version %s, want 2", got)
+	}
+	if done := browser.Run(p, "read the outcome", chromedp.Evaluate[string](`document.querySelector("#done").textContent`)); !strings.Contains(done, "Version 2 is published and live") {
+		t.Errorf("the versions page says %q after publishing", done)
+	}
+	t.Logf("screenshot: %s", p.Screenshot("versions.png"))
+	clean("the versions page")
+
+	p.Do("review a rollback", chromedp.Click(chromedp.CSS("a#rollback-1")), chromedp.WaitVisible(chromedp.CSS("form#rollback-form")))
+	t.Logf("screenshot: %s", p.Screenshot("rollback.png"))
+	clean("the rollback's review")
+	p.Do("roll back", chromedp.Click(chromedp.CSS("button#rollback")), chromedp.WaitVisible(chromedp.CSS("#done")))
+	if got := live(); got != "1" {
+		t.Errorf("after the rollback, live version %s, want 1", got)
+	}
+	clean("the versions page after the rollback")
+}
+
+// cleanCheck returns a check that the page loaded nothing beyond itself and reported no
+// error.
+func cleanCheck(t *testing.T, p *browser.Page) func(page string) {
+	return func(page string) {
+		t.Helper()
+		if loaded := p.Resources(); len(loaded) > 0 {
+			t.Errorf("%s loaded %v; the console's pages load nothing", page, loaded)
+		}
+		if errs := p.Errors(); len(errs) > 0 {
+			t.Errorf("%s reported errors: %v", page, errs)
+		}
+	}
 }

@@ -173,3 +173,41 @@ func TestServeOpenAddressWithToken(t *testing.T) {
 		t.Errorf("the start-up log does not say a token is required:\n%s", logged.String())
 	}
 }
+
+// TestGuardForms: the catalog's forms alone accept a POST, and only from the console's
+// own pages — same origin and with the form token; every other method is refused.
+func TestGuardForms(t *testing.T) {
+	s, h, err := newServer(Options{Store: unreachable()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := func(token string) string { return "token=" + token + "&source=x&over=1" }
+	tests := []struct {
+		name, method, path, body string
+		headers                  map[string]string
+		want                     int
+		wantAllow                string
+	}{
+		{"a form from the console", "POST", "/catalog/publish", form(s.formToken), map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusBadGateway, ""},
+		{"a form from a tool without a browser", "POST", "/catalog/draft", form(s.formToken), nil, http.StatusBadGateway, ""},
+		{"a form from another site", "POST", "/catalog/publish", form(s.formToken), map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden, ""},
+		{"a form from another origin", "POST", "/catalog/rollback", form(s.formToken), map[string]string{"Origin": "https://elsewhere.example"}, http.StatusForbidden, ""},
+		{"a form without the token", "POST", "/catalog/publish", "source=x&over=1", map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusForbidden, ""},
+		{"a form with a wrong token", "POST", "/catalog/publish", form("guess"), nil, http.StatusForbidden, ""},
+		{"a POST to a page", "POST", "/models", form(s.formToken), nil, http.StatusMethodNotAllowed, "GET, HEAD"},
+		{"a PUT to a form", "PUT", "/catalog/draft", form(s.formToken), nil, http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{"a DELETE", "DELETE", "/catalog", "", nil, http.StatusMethodNotAllowed, "GET, HEAD"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range tt.headers {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tt.want || w.Header().Get("Allow") != tt.wantAllow {
+			t.Errorf("%s: %s %s = %d (Allow %q), want %d (Allow %q)", tt.name, tt.method, tt.path, w.Code, w.Header().Get("Allow"), tt.want, tt.wantAllow)
+		}
+	}
+}

@@ -63,10 +63,18 @@ type page struct {
 }
 
 func (s *server) render(w http.ResponseWriter, r *http.Request, name, title string, start time.Time, version string, body any) {
+	s.renderStatus(w, r, http.StatusOK, name, title, start, version, body)
+}
+
+// renderStatus renders a page with an answer status other than 200: a form's refusal.
+func (s *server) renderStatus(w http.ResponseWriter, r *http.Request, status int, name, title string, start time.Time, version string, body any) {
 	p := page{Title: title, Nav: name, Font: s.font, Version: version, Now: s.o.Now(), Body: body,
 		Tables: strings.Join(slices.DeleteFunc([]string{s.o.Tables.Catalog, s.o.Tables.Models, s.o.Tables.Customers}, func(t string) bool { return t == "" }), ", ")}
-	if name == "model" {
+	switch name {
+	case "model":
 		p.Nav = "models"
+	case "draft", "versions", "rollback":
+		p.Nav = "catalog"
 	}
 	p.Elapsed = time.Since(start).Round(100 * time.Microsecond).String()
 	var buf bytes.Buffer
@@ -76,6 +84,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, name, title stri
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Server-Timing", fmt.Sprintf("page;dur=%.1f", float64(time.Since(start).Microseconds())/1000))
+	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
 

@@ -185,3 +185,36 @@ func TestConcurrentRollbacks(t *testing.T) {
 		t.Errorf("LiveCatalogVersion() = %q, %v; want the winner's %d", live, err, 1+winner%3)
 	}
 }
+
+// TestPublishFromReviewedVersion publishes only over the version the operator
+// reviewed the difference from.
+func TestPublishFromReviewedVersion(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	v1src, v2src := twoCatalogs(t)
+	if _, err := s.PublishCatalogFrom(ctx, "1", v1src, now); decision.ErrorCode(err) != decision.EConflict {
+		t.Errorf("PublishCatalogFrom(1) with nothing published = %v, want %s", err, decision.EConflict)
+	}
+	if v, err := s.PublishCatalogFrom(ctx, "", v1src, now); err != nil || v != "1" {
+		t.Fatalf("PublishCatalogFrom(nothing) = %q, %v; want version 1", v, err)
+	}
+	tests := []struct {
+		name, from string
+		wantCode   string // "" for success
+	}{
+		{"over nothing, when version 1 is live", "", decision.EConflict},
+		{"over a version that is not live", "7", decision.EConflict},
+		{"over the live version", "1", ""},
+	}
+	for _, tt := range tests {
+		live, _ := s.LiveCatalogVersion(ctx)
+		v, err := s.PublishCatalogFrom(ctx, tt.from, v2src, now)
+		after, _ := s.LiveCatalogVersion(ctx)
+		switch {
+		case tt.wantCode != "" && (decision.ErrorCode(err) != tt.wantCode || after != live):
+			t.Errorf("%s: PublishCatalogFrom(%q) = %q, %v, live %s → %s; want %s and nothing changed", tt.name, tt.from, v, err, live, after, tt.wantCode)
+		case tt.wantCode == "" && (err != nil || after != v || v != "2"):
+			t.Errorf("%s: PublishCatalogFrom(%q) = %q, %v, live %s; want version 2 live", tt.name, tt.from, v, err, after)
+		}
+	}
+}

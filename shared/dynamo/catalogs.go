@@ -59,16 +59,26 @@ func (s *Store) LoadCatalog(ctx context.Context) (*decision.Catalog, error) {
 }
 
 // PublishCatalog stores source as the next version and makes it live. The caller has
-// validated it. Two publishers racing for the same version number cannot both win:
-// the version item is written only if absent; and LIVE is replaced only if it still
-// holds the version read here, so a rollback made meanwhile is never silently undone.
+// validated it. It is PublishCatalogFrom with the version live at the moment of the
+// call.
 func (s *Store) PublishCatalog(ctx context.Context, source []byte, now time.Time) (string, error) {
-	liveUnchanged, liveValues := "attribute_not_exists(pk)", map[string]types.AttributeValue(nil)
-	switch live, err := s.LiveCatalogVersion(ctx); {
-	case err == nil:
-		liveUnchanged, liveValues = "version = :live", map[string]types.AttributeValue{":live": str(live)}
-	case decision.ErrorCode(err) != decision.ENotFound:
+	live, err := s.LiveCatalogVersion(ctx)
+	if err != nil && decision.ErrorCode(err) != decision.ENotFound {
 		return "", err
+	}
+	return s.PublishCatalogFrom(ctx, live, source, now)
+}
+
+// PublishCatalogFrom stores source as the next version and makes it live, provided
+// that from is still the live version ("" for none published): an operator who
+// reviewed the difference from version from must not overwrite a catalog someone else
+// published or rolled back to meanwhile (EConflict, nothing changed). Two publishers
+// racing for the same version number cannot both win either: the version item is
+// written only if absent, and LIVE is replaced only if it still holds from.
+func (s *Store) PublishCatalogFrom(ctx context.Context, from string, source []byte, now time.Time) (string, error) {
+	liveUnchanged, liveValues := "attribute_not_exists(pk)", map[string]types.AttributeValue(nil)
+	if from != "" {
+		liveUnchanged, liveValues = "version = :live", map[string]types.AttributeValue{":live": str(from)}
 	}
 	// Number from the highest version ever published, not from the live one: after a
 	// rollback the live version is older, and its successor number is already taken.

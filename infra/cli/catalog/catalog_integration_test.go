@@ -98,9 +98,11 @@ func TestPublishDiffRollback(t *testing.T) {
 		{"rollback while someone publishes", &publishOnRead{t: t, store: table.store, source: src}, []string{"rollback", "2"}, 1,
 			[]string{"the live catalog is no longer version 3", "nothing was changed"}, "4"},
 		{"unknown version", nil, []string{"rollback", "9", "--yes"}, 1, []string{"catalog version 9 does not exist"}, "4"},
-		{"publish as JSON", nil, []string{"publish", v2, "--yes", "--json"}, 0, []string{`"changed": true`, `"version": "5"`, `"previous": "4"`}, "5"},
-		{"versions as JSON", nil, []string{"versions", "--json"}, 0, []string{`"version": "5"`, `"live": true`, `"publishedAt": "`}, "5"},
-		{"diff as JSON", nil, []string{"diff", v1, "--json"}, 0, []string{`"op": "~"`, `"id": "loyalty-bonus"`, `"value: 45 → 40"`}, "5"},
+		{"publish while someone publishes", &publishOnRead{t: t, store: table.store, source: src}, []string{"publish", v2}, 1,
+			[]string{"another catalog was published or rolled back", "nothing was changed"}, "5"},
+		{"publish as JSON", nil, []string{"publish", v2, "--yes", "--json"}, 0, []string{`"changed": true`, `"version": "6"`, `"previous": "5"`}, "6"},
+		{"versions as JSON", nil, []string{"versions", "--json"}, 0, []string{`"version": "6"`, `"live": true`, `"publishedAt": "`}, "6"},
+		{"diff as JSON", nil, []string{"diff", v1, "--json"}, 0, []string{`"op": "~"`, `"id": "loyalty-bonus"`, `"value: 45 → 40"`}, "6"},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {

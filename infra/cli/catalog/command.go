@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nextbest/nextbest/infra/catalogcheck"
 	"github.com/nextbest/nextbest/infra/cli"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
@@ -23,7 +24,7 @@ versioned on publish. validate needs no table; the other commands read or write 
 catalog table (--catalog-table, default $CATALOG_TABLE). See docs/catalog.md.`)
 	var table string
 	var yes bool
-	check := checkOptions{}
+	check := catalogcheck.Options{}
 	env.TableFlag(cmd, &table, "catalog")
 
 	// prepare builds the app for a subcommand; validate alone needs no table.
@@ -112,8 +113,8 @@ With --json (which needs --yes) the diff goes to stderr and stdout gets
 
 	for _, c := range []*cobra.Command{validate, publish} {
 		c.Flags().BoolVar(&check.AllowUnreachable, "allow-unreachable", false, "report unreachable actions as warnings, not errors")
-		c.Flags().IntVar(&check.Profiles, "profiles", 500, "synthetic customers the reachability check probes with")
-		c.Flags().Uint64Var(&check.Seed, "seed", 1, "seed of the synthetic customers")
+		c.Flags().IntVar(&check.Profiles, "profiles", catalogcheck.DefaultProfiles, "synthetic customers the reachability check probes with")
+		c.Flags().Uint64Var(&check.Seed, "seed", catalogcheck.DefaultSeed, "seed of the synthetic customers")
 	}
 	for _, c := range []*cobra.Command{publish, rollback} {
 		c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nextbest/nextbest/infra/catalogcheck"
 	"github.com/nextbest/nextbest/infra/cli"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
@@ -21,7 +22,7 @@ type catalogStore interface {
 	LiveCatalogVersion(ctx context.Context) (string, error)
 	CatalogSource(ctx context.Context, version string) ([]byte, error)
 	ListCatalogVersions(ctx context.Context) ([]dynamo.CatalogVersion, error)
-	PublishCatalog(ctx context.Context, source []byte, now time.Time) (string, error)
+	PublishCatalogFrom(ctx context.Context, from string, source []byte, now time.Time) (string, error)
 	RollbackCatalogFrom(ctx context.Context, from, version string, now time.Time) error
 }
 
@@ -31,8 +32,8 @@ type app struct {
 	in    *bufio.Reader
 	out   io.Writer
 	now   func() time.Time
-	yes   bool // do not ask for confirmation
-	check checkOptions
+	yes   bool                 // do not ask for confirmation
+	check catalogcheck.Options // Now is set when a catalog is checked
 	// json prints the result as JSON on stdout; out then gets the rest (stderr), or
 	// nothing for the commands whose whole result is the JSON.
 	json    bool
@@ -50,9 +51,9 @@ func (a *app) validate(file string) error {
 	if err != nil {
 		return err
 	}
-	var r *Report
+	var r *catalogcheck.Report
 	if a.json {
-		r = a.check.at(a.now()).validate(file, src)
+		r = a.checkNow(file, src)
 		if err := cli.WriteJSON(a.stdout, validationJSON(file, r)); err != nil {
 			return err
 		}
@@ -65,9 +66,16 @@ func (a *app) validate(file string) error {
 	return nil
 }
 
+// checkNow validates a catalog at the command's clock.
+func (a *app) checkNow(file string, src []byte) *catalogcheck.Report {
+	opt := a.check
+	opt.Now = a.now()
+	return catalogcheck.Validate(file, src, opt)
+}
+
 // printValidation validates and prints the findings.
-func (a *app) printValidation(file string, src []byte) *Report {
-	r := a.check.at(a.now()).validate(file, src)
+func (a *app) printValidation(file string, src []byte) *catalogcheck.Report {
+	r := a.checkNow(file, src)
 	for _, e := range r.Errors {
 		fmt.Fprintln(a.out, "error:", e)
 	}
@@ -101,33 +109,33 @@ func (a *app) live(ctx context.Context) (string, []byte, error) {
 
 // compare prints the changes from one source to another.
 func (a *app) compare(fromName string, fromSrc []byte, toName string, toSrc []byte) error {
-	var from *decision.Catalog
-	if fromSrc != nil {
-		c, note, err := loadForDiff(fromName, fromSrc)
-		if err != nil {
-			return err
-		}
-		if note != "" {
-			fmt.Fprintln(a.out, "note:", note)
-		}
-		from = c
-	}
-	to, note, err := loadForDiff(toName, toSrc)
+	cmp, err := catalogcheck.Compare(fromName, fromSrc, toName, toSrc)
 	if err != nil {
 		return err
 	}
-	if note != "" {
+	for _, note := range cmp.Notes {
 		fmt.Fprintln(a.out, "note:", note)
 	}
-	if fromSrc == nil {
-		fromName = "nothing (no catalog published yet)"
-	}
-	changes := Diff(from, to)
 	if a.diffOut != nil {
-		return cli.WriteJSON(a.diffOut, diffResult{From: fromName, To: toName, Changes: changes})
+		return cli.WriteJSON(a.diffOut, diffResult{From: cmp.From, To: cmp.To, Changes: cmp.Changes})
 	}
-	printDiff(a.out, fromName, toName, changes)
+	printDiff(a.out, cmp)
 	return nil
+}
+
+// printDiff writes the changes from one catalog to another, or that there are none.
+func printDiff(w io.Writer, cmp catalogcheck.Comparison) {
+	if len(cmp.Changes) == 0 {
+		fmt.Fprintf(w, "no changes from %s to %s\n", cmp.From, cmp.To)
+		return
+	}
+	fmt.Fprintf(w, "changes from %s to %s:\n", cmp.From, cmp.To)
+	for _, c := range cmp.Changes {
+		fmt.Fprintln(w, "  "+c.Head())
+		for _, d := range c.Details {
+			fmt.Fprintln(w, "      "+d)
+		}
+	}
 }
 
 func (a *app) diff(ctx context.Context, file string) error {
@@ -168,7 +176,8 @@ func (a *app) publish(ctx context.Context, file string) error {
 		fmt.Fprintln(a.out, "not published")
 		return nil
 	}
-	published, err := a.store.PublishCatalog(ctx, src, a.now())
+	// Over the version the operator saw the difference from, or not at all.
+	published, err := a.store.PublishCatalogFrom(ctx, version, src, a.now())
 	if err != nil {
 		return err
 	}
@@ -222,7 +231,7 @@ func (a *app) rollback(ctx context.Context, version string) error {
 	// for an older catalog format must not become live.
 	name := "version " + version
 	if _, err := decision.ParseCatalog(name, target); err != nil {
-		for _, e := range compileErrors(name, err) {
+		for _, e := range catalogcheck.CompileErrors(name, err) {
 			fmt.Fprintln(a.out, "error:", e)
 		}
 		fmt.Fprintf(a.out, "%s does not compile with the current catalog format, so the functions could not load it: not rolled back\n", name)

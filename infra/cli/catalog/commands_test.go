@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nextbest/nextbest/infra/catalogcheck"
 	"github.com/nextbest/nextbest/infra/cli"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
@@ -49,7 +50,14 @@ func (f *fakeStore) ListCatalogVersions(context.Context) ([]dynamo.CatalogVersio
 	return out, nil
 }
 
-func (f *fakeStore) PublishCatalog(_ context.Context, source []byte, _ time.Time) (string, error) {
+func (f *fakeStore) PublishCatalog(ctx context.Context, source []byte, now time.Time) (string, error) {
+	return f.PublishCatalogFrom(ctx, f.live, source, now)
+}
+
+func (f *fakeStore) PublishCatalogFrom(_ context.Context, from string, source []byte, _ time.Time) (string, error) {
+	if from != f.live {
+		return "", decision.Errorf(decision.EConflict, "the live catalog is no longer version %s", from)
+	}
 	f.sources = append(f.sources, source)
 	f.live = strconv.Itoa(len(f.sources))
 	return f.live, nil
@@ -66,7 +74,7 @@ func (f *fakeStore) RollbackCatalogFrom(_ context.Context, from, version string,
 func newTestApp(store catalogStore, answer string, yes bool) (*app, *bytes.Buffer) {
 	var out bytes.Buffer
 	return &app{store: store, in: bufio.NewReader(strings.NewReader(answer)), out: &out,
-		now: func() time.Time { return testNow }, yes: yes, check: checkOptions{Profiles: 20, Seed: 1}}, &out
+		now: func() time.Time { return testNow }, yes: yes, check: catalogcheck.Options{Profiles: 20, Seed: 1}}, &out
 }
 
 func writeFile(t *testing.T, name, content string) string {

@@ -1,9 +1,9 @@
 package catalog
 
 import (
-	"encoding/json"
 	"time"
 
+	"github.com/nextbest/nextbest/infra/catalogcheck"
 	"github.com/nextbest/nextbest/infra/cli"
 	"github.com/nextbest/nextbest/shared/dynamo"
 )
@@ -22,7 +22,7 @@ type validationResult struct {
 	Probes   string   `json:"probes,omitempty"`
 }
 
-func validationJSON(file string, r *Report) validationResult {
+func validationJSON(file string, r *catalogcheck.Report) validationResult {
 	v := validationResult{File: file, Valid: r.OK(), Errors: r.Errors, Warnings: r.Warnings, Probes: r.Probes}
 	if r.Catalog != nil {
 		v.Actions = r.Catalog.ActionCount()
@@ -38,23 +38,9 @@ func validationJSON(file string, r *Report) validationResult {
 
 // diffResult is `catalog diff --json`.
 type diffResult struct {
-	From    string   `json:"from"`
-	To      string   `json:"to"`
-	Changes []Change `json:"changes"`
-}
-
-// MarshalJSON names Change's fields as the other shapes do.
-func (c Change) MarshalJSON() ([]byte, error) {
-	details := c.Details
-	if details == nil {
-		details = []string{}
-	}
-	return json.Marshal(struct {
-		Op      string   `json:"op"`
-		Kind    string   `json:"kind"`
-		ID      string   `json:"id,omitempty"`
-		Details []string `json:"details"`
-	}{c.Op, c.Kind, c.ID, details})
+	From    string                `json:"from"`
+	To      string                `json:"to"`
+	Changes []catalogcheck.Change `json:"changes"`
 }
 
 // changeResult is `catalog publish --json` and `catalog rollback --json`: the live

@@ -1,36 +1,21 @@
-package catalog
+package catalogcheck
 
 import (
-	"bytes"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/nextbest/nextbest/shared/decision"
 )
 
-const baseCatalog = `
-name: t
-channels:
-  - {name: web, placements: [home], content: [title]}
-  - {name: sms, outbound: true, content: [text]}
-settings:
-  silenceThreshold: 0.5
-issues:
-  - id: growth
-    groups:
-      - id: fibre
-        actions:
-          - id: fibre-upgrade
-            value: 10
-            eligibility: (profile.age ?? 0) > 18
-            treatments:
-              - {id: fibre-web, channel: web, content: {title: "Fibre"}}
-              - {id: fibre-sms, channel: sms, content: {text: "Fibre now"}}
-          - id: fibre-tv
-            value: 20
-            treatments:
-              - {id: fibre-tv-web, channel: web, content: {title: "TV"}}
-`
+// baseCatalog is a small valid catalog the tests edit.
+var baseCatalog = func() string {
+	src, err := os.ReadFile("testdata/base.yaml")
+	if err != nil {
+		panic(err)
+	}
+	return string(src)
+}()
 
 func mustParse(t *testing.T, src string) *decision.Catalog {
 	t.Helper()
@@ -122,27 +107,6 @@ func TestDiffFromNothing(t *testing.T) {
 	}
 }
 
-func TestPrintDiff(t *testing.T) {
-	tests := []struct {
-		name    string
-		changes []Change
-		want    string
-	}{
-		{"none", nil, "no changes from live version 1 to new.yaml\n"},
-		{"some", []Change{{Op: "~", Kind: "action", ID: "a", Details: []string{"value: 1 → 2"}}, {Op: "-", Kind: "action", ID: "b"}},
-			"changes from live version 1 to new.yaml:\n  ~ action a\n      value: 1 → 2\n  - action b\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			printDiff(&buf, "live version 1", "new.yaml", tt.changes)
-			if buf.String() != tt.want {
-				t.Errorf("printDiff(%v) = %q, want %q", tt.changes, buf.String(), tt.want)
-			}
-		})
-	}
-}
-
 func TestRenderTruncatesLongTexts(t *testing.T) {
 	long := strings.Repeat("x", 300)
 	old := mustParse(t, baseCatalog)
@@ -156,9 +120,9 @@ func TestRenderTruncatesLongTexts(t *testing.T) {
 func TestLoadForDiffOldFormat(t *testing.T) {
 	// A version published before a field was dropped still compares, with a note.
 	src := strings.Replace(baseCatalog, "value: 20", "value: 20\n            retired: true", 1)
-	c, note, err := loadForDiff("version 3", []byte(src))
+	c, note, err := LoadForDiff("version 3", []byte(src))
 	if err != nil || c == nil || !strings.Contains(note, "version 3 does not compile") {
-		t.Fatalf("loadForDiff(old format) = %v, %q, %v; want the catalog as written and a note", c, note, err)
+		t.Fatalf("LoadForDiff(old format) = %v, %q, %v; want the catalog as written and a note", c, note, err)
 	}
 	if changes := Diff(c, mustParse(t, baseCatalog)); len(changes) == 0 {
 		t.Errorf("Diff(as written, compiled) = none, want the defaults the compiled side has")

@@ -1,8 +1,7 @@
-package catalog
+package catalogcheck
 
 import (
 	"fmt"
-	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -22,17 +21,6 @@ type Change struct {
 	// Details lists what changed, one field per line ("value: 10 → 12"), or for an
 	// added action where it sits and its treatments.
 	Details []string
-}
-
-func (c Change) String() string {
-	s := c.Op + " " + c.Kind
-	if c.ID != "" {
-		s += " " + c.ID
-	}
-	if len(c.Details) > 0 {
-		s += ": " + strings.Join(c.Details, "; ")
-	}
-	return s
 }
 
 // Diff compares two catalogs field by field, by id rather than by position: moving an
@@ -316,7 +304,7 @@ func renderFull(v reflect.Value) string {
 
 // loadForDiff compiles a catalog for comparison. A published version that no longer
 // compiles with this tool's catalog format is still compared as it was written.
-func loadForDiff(name string, src []byte) (c *decision.Catalog, note string, err error) {
+func LoadForDiff(name string, src []byte) (c *decision.Catalog, note string, err error) {
 	c, err = decision.ParseCatalog(name, src)
 	if err == nil {
 		return c, "", nil
@@ -331,23 +319,4 @@ func loadForDiff(name string, src []byte) (c *decision.Catalog, note string, err
 func firstLine(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
-}
-
-// printDiff writes the changes from one catalog to another, or that there are none.
-func printDiff(w io.Writer, from, to string, changes []Change) {
-	if len(changes) == 0 {
-		fmt.Fprintf(w, "no changes from %s to %s\n", from, to)
-		return
-	}
-	fmt.Fprintf(w, "changes from %s to %s:\n", from, to)
-	for _, c := range changes {
-		head := c.Op + " " + c.Kind
-		if c.ID != "" {
-			head += " " + c.ID
-		}
-		fmt.Fprintln(w, "  "+head)
-		for _, d := range c.Details {
-			fmt.Fprintln(w, "      "+d)
-		}
-	}
 }

@@ -1,4 +1,7 @@
-package catalog
+// Package catalogcheck holds the checks a catalog passes before it is published, and
+// the semantic difference between two catalogs: the same for `nextbest catalog` and for
+// the console's catalog page, so that both refuse and show exactly the same things.
+package catalogcheck
 
 import (
 	"errors"
@@ -13,8 +16,8 @@ import (
 	"github.com/nextbest/nextbest/shared/decision"
 )
 
-// checkOptions configure the reachability check.
-type checkOptions struct {
+// Options configure the reachability check.
+type Options struct {
 	Profiles         int    // synthetic profiles to probe with
 	Seed             uint64 // their seed
 	Now              time.Time
@@ -31,14 +34,17 @@ type Report struct {
 	Probes string
 }
 
-// at returns the options with the instant the catalog is checked at.
-func (o checkOptions) at(now time.Time) checkOptions {
-	o.Now = now
-	return o
-}
+// The reachability check's defaults: enough synthetic customers to meet every common
+// rule, drawn from a fixed seed so that a catalog is judged the same way every time.
+const (
+	DefaultProfiles = 500
+	DefaultSeed     = 1
+)
 
-// validate is Validate with these options.
-func (o checkOptions) validate(name string, src []byte) *Report { return Validate(name, src, o) }
+// Defaults returns the options `nextbest catalog validate` uses without flags, at now.
+func Defaults(now time.Time) Options {
+	return Options{Profiles: DefaultProfiles, Seed: DefaultSeed, Now: now}
+}
 
 // OK reports whether the catalog may be published.
 func (r *Report) OK() bool { return len(r.Errors) == 0 }
@@ -77,11 +83,11 @@ func probeContexts(src []byte) []map[string]any {
 }
 
 // Validate compiles a catalog and searches for actions no probe customer reaches.
-func Validate(name string, src []byte, opt checkOptions) *Report {
+func Validate(name string, src []byte, opt Options) *Report {
 	r := &Report{}
 	c, err := decision.ParseCatalog(name, src)
 	if err != nil {
-		r.Errors = compileErrors(name, err)
+		r.Errors = CompileErrors(name, err)
 		return r
 	}
 	r.Catalog = c
@@ -132,9 +138,9 @@ func Validate(name string, src []byte, opt checkOptions) *Report {
 	return r
 }
 
-// compileErrors splits ParseCatalog's error into one line per problem, each prefixed
+// CompileErrors splits ParseCatalog's error into one line per problem, each prefixed
 // with the file name.
-func compileErrors(name string, err error) []string {
+func CompileErrors(name string, err error) []string {
 	prefix := "catalog " + name + ": "
 	var errs []error
 	if joined, ok := errors.Unwrap(err).(interface{ Unwrap() []error }); ok {

@@ -1,23 +1,13 @@
-package catalog
+package catalogcheck
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/nextbest/nextbest/shared/platform"
 )
 
 var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-
-// testEnv is the environment the tests run the command in: its clock reads testNow.
-func testEnv(name string) string {
-	if name == platform.ClockEnv {
-		return testNow.Format(time.RFC3339)
-	}
-	return ""
-}
 
 func TestValidate(t *testing.T) {
 	tests := []struct {
@@ -35,7 +25,7 @@ func TestValidate(t *testing.T) {
 			return strings.Replace(s, "(profile.age ?? 0) > 18", `(profile.age ?? 0) > "18"`, 1)
 		}, false, []string{`test.yaml: action "fibre-upgrade" (growth/fibre): no probe customer reaches it: eligibility rule "(profile.age ?? 0) > \"18\"" could not be evaluated: invalid operation: float64 > string`}, nil},
 		{"unknown field", func(s string) string { return strings.Replace(s, "value: 20", "value: 20\n            valeu: 3", 1) },
-			false, []string{"test.yaml: line 21: field valeu not found in type decision.Action"}, nil},
+			false, []string{"test.yaml: line 20: field valeu not found in type decision.Action"}, nil},
 		{"several problems, one line each", func(s string) string {
 			s = strings.Replace(s, "channel: sms", "channel: fax", 1)
 			return strings.Replace(s, "value: 20", "value: -20", 1)
@@ -68,7 +58,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Validate("test.yaml", []byte(tt.edit(baseCatalog)), checkOptions{Profiles: 50, Seed: 1, Now: testNow, AllowUnreachable: tt.allow})
+			r := Validate("test.yaml", []byte(tt.edit(baseCatalog)), Options{Profiles: 50, Seed: 1, Now: testNow, AllowUnreachable: tt.allow})
 			check := func(kind string, got, want []string) {
 				if len(got) != len(want) {
 					t.Errorf("Validate(%s) %s = %q, want %d matching %q", tt.name, kind, got, len(want), want)
