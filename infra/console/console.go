@@ -33,7 +33,6 @@ import (
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/lift"
-	"github.com/nextbest/nextbest/shared/service"
 )
 
 // DefaultAddr is where the console listens when Options.Addr is empty: loopback only.
@@ -75,15 +74,34 @@ type server struct {
 	formToken string
 
 	mu      sync.Mutex
-	catalog *decision.Catalog              // the last live catalog loaded, reused while its version is live
-	reports reportCache[service.RunReport] // run reports by run id
-	lifts   reportCache[lift.Report]       // lift reports by their page's parameters
+	catalog *decision.Catalog        // the last live catalog loaded, reused while its version is live
+	lifts   reportCache[lift.Report] // lift reports by their page's parameters
 }
 
-// reportCache keeps reports that take a scan to compute for ReportMaxAge, by key.
+// Reports that take a scan to compute (the lift report reads the whole decision log
+// of its window and every outcome) are kept by the console: a page is served from the
+// report kept, and one older than ReportMaxAge is computed again in the background
+// while the page shows the one kept, with its age. So the tables are scanned only while
+// someone looks, at most once per ReportMaxAge and report, and no page waits for a
+// scan but the first view of a report no one computed yet (Serve computes the default
+// lift report as it starts).
+const (
+	ReportMaxAge = time.Minute
+	// reportTimeout bounds one computation, which no page waits for beyond its own
+	// request: a computation goes on after the page that started it gave up.
+	reportTimeout = 5 * time.Minute
+	// reportsKept bounds the reports kept, the oldest dropped first: their keys come
+	// from the pages' parameters.
+	reportsKept = 32
+)
+
+// reportCache keeps computed reports by key.
 type reportCache[T any] struct {
-	mu   sync.Mutex
-	kept map[string]cachedReport[T]
+	// clock reads the wall clock the reports' age is measured with; time.Now when nil.
+	clock   func() time.Time
+	mu      sync.Mutex
+	kept    map[string]cachedReport[T]
+	running map[string]*computation[T]
 }
 
 type cachedReport[T any] struct {
@@ -91,28 +109,90 @@ type cachedReport[T any] struct {
 	at     time.Time // the wall-clock time it was computed
 }
 
-// get returns the report kept under key, or computes it again with compute when the
-// one kept is older than ReportMaxAge, and when it was computed.
-func (c *reportCache[T]) get(key string, compute func() (T, error)) (T, time.Time, error) {
+// computation is a report being computed; done closes when it is.
+type computation[T any] struct {
+	done   chan struct{}
+	report T
+	at     time.Time
+	err    error
+}
+
+// get returns the report kept under key and when it was computed, starting a new
+// computation in the background when it is older than ReportMaxAge. With none kept, it
+// waits for the computation (the one already running, if any) as long as ctx allows.
+func (c *reportCache[T]) get(ctx context.Context, key string, compute func(context.Context) (T, error)) (T, time.Time, error) {
 	c.mu.Lock()
 	kept, ok := c.kept[key]
+	var running *computation[T]
+	if !ok || c.now().Sub(kept.at) >= ReportMaxAge {
+		running = c.startLocked(key, compute)
+	}
 	c.mu.Unlock()
-	if ok && time.Since(kept.at) < ReportMaxAge {
+	if ok {
 		return kept.report, kept.at, nil
 	}
-	report, err := compute()
-	if err != nil {
+	select {
+	case <-running.done:
+		return running.report, running.at, running.err
+	case <-ctx.Done():
 		var zero T
-		return zero, time.Time{}, err
+		return zero, time.Time{}, ctx.Err()
 	}
-	at := time.Now()
+}
+
+func (c *reportCache[T]) now() time.Time {
+	if c.clock == nil {
+		return time.Now()
+	}
+	return c.clock()
+}
+
+// prefetch starts computing the report under key unless it is kept or running.
+func (c *reportCache[T]) prefetch(key string, compute func(context.Context) (T, error)) *computation[T] {
 	c.mu.Lock()
-	if c.kept == nil {
-		c.kept = map[string]cachedReport[T]{}
+	defer c.mu.Unlock()
+	return c.startLocked(key, compute)
+}
+
+// startLocked returns the computation of key in flight, starting one when none is;
+// c.mu is held.
+func (c *reportCache[T]) startLocked(key string, compute func(context.Context) (T, error)) *computation[T] {
+	if running, ok := c.running[key]; ok {
+		return running
 	}
-	c.kept[key] = cachedReport[T]{report, at}
-	c.mu.Unlock()
-	return report, at, nil
+	if c.running == nil {
+		c.running, c.kept = map[string]*computation[T]{}, map[string]cachedReport[T]{}
+	}
+	running := &computation[T]{done: make(chan struct{})}
+	c.running[key] = running
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), reportTimeout)
+		defer cancel()
+		running.report, running.err = compute(ctx)
+		running.at = c.now()
+		c.mu.Lock()
+		delete(c.running, key)
+		if running.err == nil {
+			c.keepLocked(key, cachedReport[T]{running.report, running.at})
+		}
+		c.mu.Unlock()
+		close(running.done)
+	}()
+	return running
+}
+
+// keepLocked keeps a report, dropping the oldest beyond reportsKept; c.mu is held.
+func (c *reportCache[T]) keepLocked(key string, r cachedReport[T]) {
+	c.kept[key] = r
+	for len(c.kept) > reportsKept {
+		oldest := ""
+		for k, kept := range c.kept {
+			if oldest == "" || kept.at.Before(c.kept[oldest].at) {
+				oldest = k
+			}
+		}
+		delete(c.kept, oldest)
+	}
 }
 
 // New returns the console's handler. It does not check the address: Serve does.
@@ -167,6 +247,23 @@ func newServer(o Options) (*server, http.Handler, error) {
 	return s, headers(h), nil
 }
 
+// warm parses the live catalog, which the first page would otherwise do, and starts
+// computing the default lift report, which the lift page would otherwise wait for.
+func (s *server) warm(ctx context.Context) *computation[lift.Report] {
+	warm, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err := s.liveCatalog(warm)
+	cancel()
+	if err != nil {
+		s.log.Warn("console: no live catalog yet", "error", err)
+		return nil
+	}
+	opts, err := liftOptions("", "", s.o.Now())
+	if err != nil {
+		return nil
+	}
+	return s.lifts.prefetch(liftKey("", ""), s.computeLift(opts))
+}
+
 // IsLoopback reports whether a listen address binds loopback only.
 func IsLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
@@ -197,13 +294,7 @@ func Serve(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	// The first page would otherwise parse the catalog; a missing one is said on the pages.
-	warm, cancel := context.WithTimeout(ctx, 5*time.Second)
-	_, err = s.liveCatalog(warm)
-	cancel()
-	if err != nil {
-		o.Logger.Warn("console: no live catalog yet", "error", err)
-	}
+	s.warm(ctx)
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)

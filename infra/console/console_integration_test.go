@@ -256,10 +256,13 @@ func TestPages(t *testing.T) {
 		{"/customer?id=C000042&channel=web&placement=home-hero&decide=1", 200, []string{`id="decision"`, "Excluded actions", "policy", "priority"}},
 		{"/customer?id=nobody-here&channel=web&decide=1", 200, []string{"unknown customer", "Excluded actions"}},
 		{"/customer?id=C000042&channel=fax&decide=1", 200, []string{"fax"}},
-		{"/runs", 200, []string{"Run id"}},
+		{"/runs", 200, []string{"Run id", `id="runs"`, `href="/runs?id=` + runID + `"`, "finished"}},
 		{"/runs?id=" + runID, 200, []string{"Run " + runID, "Sends by channel", "Silence by reason", "Forecast against actual", `id="forecast"`, "<svg"}},
 		{"/runs?id=no-such-run", 200, []string{"No run no-such-run"}},
-		{"/lift", 200, []string{"Lift and challengers", `id="groups"`, "<td>silence</td>", "<td>random</td>", "engine vs silence, conversions", "engine vs random, value", "guardrail engine vs silence, unsubscribes", "challenger vs champion, conversions", "always valid", `id="lift-conversions"`, "<svg", `aria-current="page">Lift`}},
+		{"/lift", 200, []string{"Lift and challengers", `id="groups"`, "<td>silence</td>", "<td>random</td>", "engine vs silence, conversions", "engine vs random, value", "guardrail engine vs silence, unsubscribes", "challenger vs champion, conversions", "always valid", `id="lift-conversions"`, "<svg", `aria-current="page">Lift`,
+			`id="cuts"`, "channel email", "issue retention", `href="/lift?cut=channel%3aemail`}},
+		{"/lift?cut=channel:email", 200, []string{"Cut: channel email", "engine vs silence, conversions", `aria-current="true"`}},
+		{"/lift?cut=channel:fax", 404, []string{"no cut"}},
 		{"/lift?days=7&as-of=2030-01-01T00:00:00Z", 200, []string{"engine vs silence, conversions", "what was recorded later is left out"}},
 		{"/lift?days=none", 400, []string{"days"}},
 		{"/models/no-such/web", 404, []string{"no model no-such/web"}},
@@ -308,35 +311,41 @@ func modelLinks(body string) []string {
 }
 
 // TestPageTimes measures each page's server time against DynamoDB Local with the
-// demo's 10,000 customers: the median of a few loads must be under 300 ms. The runs
-// page's first load counts the run's responses with a scan of the decisions table and
-// is logged, not held to the target; later loads reuse the count for ReportMaxAge. So
-// does the lift page's first load, which scans the decision log and the outcomes.
+// demo's 10,000 customers: the first load of each page after the console started (as
+// Serve starts it: the catalog parsed, the default lift report computed) and the
+// median of a few loads must be under 300 ms. How long the lift report takes to
+// compute, which no page waits for once it is kept, is logged.
 func TestPageTimes(t *testing.T) {
 	f := seeded(t)
-	h, err := New(Options{Store: f.env.Store, Tables: f.env.Tables(), Now: func() time.Time { return f.now }})
+	s, h, err := newServer(Options{Store: f.env.Store, Tables: f.env.Tables(), Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cold := httptest.NewServer(h)
-	defer cold.Close()
 	began := time.Now()
-	resp, err := http.Get(cold.URL + "/runs?id=" + runID)
-	if err != nil {
-		t.Fatal(err)
+	warming := s.warm(context.Background())
+	if warming == nil {
+		t.Fatal("the console did not start computing the lift report")
 	}
-	resp.Body.Close()
-	t.Logf("page time /runs?id=%s first load (scans the decisions table, parses the catalog): %.1f ms", runID, ms(time.Since(began)))
-	began = time.Now()
-	resp, err = http.Get(cold.URL + "/lift")
-	if err != nil {
-		t.Fatal(err)
+	<-warming.done
+	t.Logf("start-up: the catalog parsed and the lift report computed in %.1f ms (in the background)", ms(time.Since(began)))
+	fresh := httptest.NewServer(h)
+	defer fresh.Close()
+	for _, p := range []string{"/runs", "/runs?id=" + runID, "/lift", "/catalog/versions", "/catalog/draft"} {
+		began := time.Now()
+		resp, err := http.Get(fresh.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		took := time.Since(began)
+		t.Logf("page time %-70s first load %6.1f ms", p, ms(took))
+		if resp.StatusCode != 200 || took > 300*time.Millisecond {
+			t.Errorf("%s first load: %d in %v, want 200 under 300 ms", p, resp.StatusCode, took)
+		}
 	}
-	resp.Body.Close()
-	t.Logf("page time /lift first load (scans the decision log and the outcomes): %.1f ms", ms(time.Since(began)))
 	_, body, _ := f.get(t, "/models")
-	pages := []string{"/models", modelLinks(body)[0], "/catalog", "/customer?id=C000042",
-		"/customer?id=C000042&channel=web&placement=home-hero&decide=1", "/runs?id=" + runID, "/lift"}
+	pages := []string{"/models", modelLinks(body)[0], "/catalog", "/catalog/draft", "/catalog/versions", "/customer?id=C000042",
+		"/customer?id=C000042&channel=web&placement=home-hero&decide=1", "/runs", "/runs?id=" + runID, "/lift", "/lift?cut=channel:email"}
 	for _, p := range pages {
 		var times []time.Duration
 		for range 5 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nextbest/nextbest/infra/chart"
 	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/dynamo"
 	"github.com/nextbest/nextbest/shared/service"
 )
 
@@ -39,8 +40,12 @@ type actionRow struct {
 	ResponsesError, ValueError float64
 }
 
-// runView is the runs page.
+// RunsListed is how many of the latest runs the runs page lists.
+const RunsListed = 30
+
+// runView is the runs page: the latest runs, or one run.
 type runView struct {
+	Runs      []dynamo.RunListing
 	ID        string
 	Looked    bool
 	Found     bool
@@ -54,7 +59,6 @@ type runView struct {
 	Rows      []actionRow
 	Total     actionRow
 	ReportErr string
-	ReportAge string
 	Chart     template.HTML
 }
 
@@ -66,7 +70,12 @@ func (s *server) runs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := runView{ID: strings.TrimSpace(r.URL.Query().Get("id"))}
-	if v.ID != "" {
+	if v.ID == "" {
+		if v.Runs, err = s.o.Store.ListRuns(r.Context(), RunsListed); err != nil {
+			s.fail(w, r, http.StatusBadGateway, err)
+			return
+		}
+	} else {
 		v.Looked = true
 		if v.Record, v.Found, err = s.o.Store.GetRun(r.Context(), v.ID); err != nil {
 			s.fail(w, r, http.StatusBadGateway, err)
@@ -85,18 +94,11 @@ func (s *server) runs(w http.ResponseWriter, r *http.Request) {
 // ChartActions is how many actions the forecast chart shows, the largest forecasts.
 const ChartActions = 10
 
-// ReportMaxAge is how long the console reuses a run's forecast-against-actual report:
-// counting a run's responses scans the decisions table (dynamo.Store.RunResponses),
-// which takes about a second against DynamoDB Local with the demo's 10,000 customers.
-const ReportMaxAge = time.Minute
-
-// runReport returns a run's report, read again when the one kept is older than
-// ReportMaxAge, and when it was read.
-func (s *server) runReport(ctx context.Context, runID string) (service.RunReport, time.Time, error) {
-	return s.reports.get(runID, func() (service.RunReport, error) {
-		planner := &service.Planner{Runs: s.o.Store, Now: s.o.Now, Catalog: s.catalogSnapshot()}
-		return planner.Report(ctx, runID, s.o.Store)
-	})
+// runReport returns a run's forecast against what its counters say happened so far
+// (dynamo.Store.RunResponses: one Query of a few items, however large the run).
+func (s *server) runReport(ctx context.Context, runID string) (service.RunReport, error) {
+	planner := &service.Planner{Runs: s.o.Store, Now: s.o.Now, Catalog: s.catalogSnapshot()}
+	return planner.Report(ctx, runID, s.o.Store)
 }
 
 // catalogSnapshot serves the live catalog to the service layer's reports, through the
@@ -131,12 +133,12 @@ func (s *server) runDetail(ctx context.Context, v *runView) error {
 		}
 		v.Volume = append(v.Volume, line)
 	}
-	report, at, err := s.runReport(ctx, v.ID)
+	report, err := s.runReport(ctx, v.ID)
 	if err != nil {
 		v.ReportErr = err.Error()
 		return nil
 	}
-	v.Report, v.ReportAge = &report, time.Since(at).Round(time.Second).String()
+	v.Report = &report
 	row := func(name string, a service.ActionReport) actionRow {
 		re, ve := a.Error()
 		return actionRow{Action: name, ActionReport: a, ResponsesError: re, ValueError: ve}

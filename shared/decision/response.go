@@ -55,6 +55,9 @@ type LoggedDecision struct {
 	// BaselineScore is the baseline model's raw score for the customer, when the
 	// catalog ranks by uplift: what the outcome without any action is counted at.
 	BaselineScore float64 `json:"baselineScore,omitempty"`
+	// RunID names the batch run that made the decision, "" for a real-time one: the
+	// run's report counts the deliveries and responses its decisions get.
+	RunID string `json:"runId,omitempty"`
 }
 
 // LoggedOffer is one offered action as logged.
@@ -176,6 +179,10 @@ type Attribution struct {
 	// ProfileExpiresAt, when set, is the customer profile's new end of retention: a
 	// response is activity (see ProfileSchema.Retention).
 	ProfileExpiresAt time.Time
+	// RunID is the batch run whose decision the response answers, "" for a real-time
+	// decision: a store counts the run's deliveries and responses with the claim, so
+	// that the run's report reads a few counters instead of every claim.
+	RunID string
 }
 
 // UnknownDecision is the error for a response to a decision that is not logged, has
@@ -217,7 +224,7 @@ func (c *Catalog) Attribute(d LoggedDecision, r Response, models *Models) (Attri
 		return Attribution{}, Errorf(EInvalid, "the response came after the attribution window closed at %s", d.ExpiresAt.Format(time.RFC3339))
 	}
 	a := Attribution{
-		DecisionID: d.DecisionID, CustomerID: d.CustomerID,
+		DecisionID: d.DecisionID, CustomerID: d.CustomerID, RunID: d.RunID,
 		Claim:   ClaimPrefixResponse + r.ResponseID,
 		Model:   c.ModelKey(r.ActionID, r.Channel),
 		Contact: ContactEvent{At: *r.OccurredAt, Kind: KindResponse, ActionID: r.ActionID, Channel: r.Channel, Outcome: r.Outcome, Value: r.Value},

@@ -79,6 +79,9 @@ func decisionItem(d decision.LoggedDecision) map[string]types.AttributeValue {
 	if d.BaselineScore != 0 {
 		item["baselineScore"] = number(d.BaselineScore)
 	}
+	if d.RunID != "" {
+		item["runId"] = str(d.RunID)
+	}
 	return item
 }
 
@@ -112,6 +115,7 @@ func readDecision(id string, item map[string]types.AttributeValue) decision.Logg
 		Arm:            getString(item, "arm"),
 		LiveVersion:    getString(item, "liveVersion"),
 		BaselineScore:  getNumber(item, "baselineScore"),
+		RunID:          getString(item, "runId"),
 	}
 	if list, ok := item["engineChoice"].(*types.AttributeValueMemberL); ok {
 		for _, av := range list.Value {
@@ -139,8 +143,8 @@ func readDecision(id string, item map[string]types.AttributeValue) decision.Logg
 
 // RecordResponse applies a response at most once. In one transaction it claims the
 // response within its decision (a conditional put on the decision's claim item, see
-// decision.Attribution), appends it to the customer's contact history, adds it to its
-// model's counters (a success only together with the decision and action's one learn
+// decision.Attribution), appends it to the customer's contact history, counts it for
+// its batch run if it answers one (countForRun), adds it to its model's counters (a success only together with the decision and action's one learn
 // claim) and updates the customer's profile, if there is one (an unsubscribe
 // withdraws the channel's consent; any response moves the profile's expiry). So all
 // of it happens or none, a duplicate changes nothing, and a second success of the
@@ -159,6 +163,10 @@ func (s *Store) RecordResponse(ctx context.Context, a decision.Attribution, clai
 		{Put: &types.Put{TableName: &s.tables.Decisions, Item: claim, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		{Put: &types.Put{TableName: &s.tables.Customers, Item: contactItem(a.CustomerID, a.DecisionID+"#"+a.Claim, a.Contact)}},
 	}}
+	if a.RunID != "" {
+		// With the claim, so that the run's counts are exact: a duplicate adds nothing.
+		tx.items = append(tx.items, types.TransactWriteItem{Update: s.countForRun(a, claimUntil)})
+	}
 	learn := -1
 	if len(a.Learn) > 0 {
 		counters := types.TransactWriteItem{Update: s.addCounters(a.Model, a.Learn, s.shardFor(a.DecisionID+"#"+a.Claim))}

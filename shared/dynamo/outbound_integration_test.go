@@ -4,6 +4,7 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -60,6 +61,8 @@ func TestRunRecordRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRunResponsesCountsTheRunOnly: a run recorded before runs were counted (no
+// header, claims only) is counted by a scan of its claims.
 func TestRunResponsesCountsTheRunOnly(t *testing.T) {
 	ctx := context.Background()
 	env := localtest.Storage(t)
@@ -99,6 +102,96 @@ func TestRunResponsesCountsTheRunOnly(t *testing.T) {
 	wantResponses := map[string]map[string]int{"a": {"click": 1, "convert": 1}, "b": {"reject": 1}}
 	if !maps.Equal(got.Delivered, wantDelivered) || !reflect.DeepEqual(got.Responses, wantResponses) {
 		t.Errorf("RunResponses(rr-1) = %+v, want delivered %v and responses %v", got, wantDelivered, wantResponses)
+	}
+}
+
+// TestRunCounters: every claim of a run's decisions counts once in the run's
+// counters — deliveries by action, responses and their value by action and outcome —
+// a duplicate not at all, another run's or a real-time decision's claims neither.
+func TestRunCounters(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	for _, id := range []string{"rc-1", "rc-2"} {
+		if err := s.PutRun(ctx, service.RunRecord{RunID: id, StartedAt: now, Segments: 1, ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record := func(run, decisionID, action, outcome string, value *float64) service.Applied {
+		t.Helper()
+		a := decision.Attribution{DecisionID: decisionID, CustomerID: "C-" + decisionID, RunID: run,
+			Contact: decision.ContactEvent{At: now, Kind: decision.KindResponse, ActionID: action, Channel: "email", Outcome: outcome, Value: value}}
+		if outcome == "" {
+			a.Claim, a.Contact.Kind = decision.ImpressionClaim(action), decision.KindImpression
+		} else {
+			a.Claim = decision.ClaimPrefixResponse + decisionID + ":" + outcome
+		}
+		applied, err := s.RecordResponse(ctx, a, now.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return applied
+	}
+	for i := range 10 { // spread over the counters' shards
+		record("rc-1", fmt.Sprintf("rc-1-C%02d", i), "a", "", nil)
+	}
+	for i := range 3 {
+		record("rc-1", fmt.Sprintf("rc-1-D%02d", i), "b", "", nil)
+	}
+	for i := range 4 {
+		record("rc-1", fmt.Sprintf("rc-1-C%02d", i), "a", "click", nil)
+	}
+	value := 30.0
+	record("rc-1", "rc-1-C00", "a", "convert", &value)
+	if again := record("rc-1", "rc-1-C00", "a", "convert", &value); !again.Duplicate {
+		t.Errorf("the same conversion again = %+v, want a duplicate", again)
+	}
+	record("rc-1", "rc-1-C00", "a", "", nil) // its delivery again: a duplicate
+	record("rc-2", "rc-2-C00", "a", "", nil)
+	record("rc-2", "rc-2-C00", "a", "click", nil)
+	record("", "web-1", "a", "click", nil)
+
+	got, err := s.RunResponses(ctx, "rc-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := service.RunActuals{Delivered: map[string]int{"a": 10, "b": 3},
+		Responses: map[string]map[string]int{"a": {"click": 4, "convert": 1}},
+		Value:     map[string]map[string]float64{"a": {"convert": 30}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("RunResponses(rc-1) = %+v, want %+v", got, want)
+	}
+	if got, _ := s.RunResponses(ctx, "rc-2"); got.Delivered["a"] != 1 || got.Responses["a"]["click"] != 1 {
+		t.Errorf("RunResponses(rc-2) = %+v, want one delivery and one click of a", got)
+	}
+}
+
+// TestListRuns lists the latest runs first, each once however often its header is
+// written, with its figures once it finished.
+func TestListRuns(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	for i, id := range []string{"lr-old", "lr-mid", "lr-new"} {
+		rec := service.RunRecord{RunID: id, StartedAt: now.Add(time.Duration(i) * time.Hour), Segments: 2, ExpiresAt: now.Add(48 * time.Hour)}
+		if err := s.PutRun(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		if id == "lr-mid" {
+			rec.Summary = &service.RunSummary{RunID: id, Scanned: 100, Planned: 40}
+			if err := s.PutRun(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	runs, err := s.ListRuns(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []dynamo.RunListing{
+		{RunID: "lr-new", StartedAt: now.Add(2 * time.Hour).UTC(), Segments: 2},
+		{RunID: "lr-mid", StartedAt: now.Add(time.Hour).UTC(), Segments: 2, Finished: true, Scanned: 100, Planned: 40},
+	}
+	if !reflect.DeepEqual(runs, want) {
+		t.Errorf("ListRuns(2) = %+v, want %+v", runs, want)
 	}
 }
 

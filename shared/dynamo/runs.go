@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"strconv"
 	"strings"
@@ -27,9 +28,11 @@ import (
 //	RUN#<runId>  SKETCH#<0000> a fanned-out run's first-pass sketch of one segment
 //	RUN#<runId>  BARRIER      the set of segments sketched, and who merges them
 //	RUN#<runId>  FINISH       a fanned-out run's segments sent, and whether its finish was reported (fanout_complete.go)
+//	RUN#<runId>  ACTUALS#<nn> one shard of the counts of the run's deliveries and responses (countForRun)
+//	RUNS         <startedAt>#<runId>  the index of runs, newest last (ListRuns)
 //
 // One Query reads a whole run. Segments write their own items, so concurrent workers
-// never contend for the header.
+// never contend for the header, and responses spread their counts over shards.
 
 var (
 	_ service.RunStore    = (*Store)(nil)
@@ -53,6 +56,7 @@ func (s *Store) PutRun(ctx context.Context, rec service.RunRecord) error {
 	item["startedAt"] = str(rec.StartedAt.UTC().Format(time.RFC3339Nano))
 	item["segments"] = number(float64(rec.Segments))
 	item["expiresAt"] = unixSeconds(rec.ExpiresAt)
+	item[runCountsAttr] = &types.AttributeValueMemberBOOL{Value: true}
 	if err := putJSON(item, "volume", rec.Volume); err != nil {
 		return err
 	}
@@ -61,10 +65,73 @@ func (s *Store) PutRun(ctx context.Context, rec service.RunRecord) error {
 			return err
 		}
 	}
-	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.tables.Decisions, Item: item}); err != nil {
+	// The header and its line in the index of runs, together.
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.tables.Decisions, Item: item}},
+		{Put: &types.Put{TableName: &s.tables.Decisions, Item: runIndexItem(rec)}},
+	}})
+	if err != nil {
 		return fmt.Errorf("put run %s: %w", rec.RunID, err)
 	}
 	return nil
+}
+
+// runsPartition holds the index of runs: one small item per run, sorted by when it
+// started, so that the runs are listed with one Query.
+const runsPartition = "RUNS"
+
+func runIndexItem(rec service.RunRecord) map[string]types.AttributeValue {
+	item := map[string]types.AttributeValue{
+		"pk": str(runsPartition), "sk": str(sortableTime(rec.StartedAt) + "#" + rec.RunID),
+		"runId": str(rec.RunID), "startedAt": str(rec.StartedAt.UTC().Format(time.RFC3339Nano)), "segments": number(float64(rec.Segments)),
+		"expiresAt": unixSeconds(rec.ExpiresAt),
+	}
+	if sum := rec.Summary; sum != nil {
+		item["finished"] = &types.AttributeValueMemberBOOL{Value: true}
+		item["dryRun"] = &types.AttributeValueMemberBOOL{Value: sum.DryRun}
+		item["scanned"] = number(float64(sum.Scanned))
+		item["planned"] = number(float64(sum.Planned))
+	}
+	return item
+}
+
+// RunListing is one run in the index of runs.
+type RunListing struct {
+	RunID     string
+	StartedAt time.Time
+	Segments  int
+	// Finished: every segment was planned; Scanned, Planned and DryRun are then set.
+	Finished         bool
+	DryRun           bool
+	Scanned, Planned int
+}
+
+// ListRuns returns the latest runs, newest first, at most limit of them. Runs recorded
+// before the index existed are not listed (they are still found by id).
+func (s *Store) ListRuns(ctx context.Context, limit int) ([]RunListing, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.tables.Decisions,
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(runsPartition)},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	runs := make([]RunListing, 0, len(out.Items))
+	for _, item := range out.Items {
+		r := RunListing{RunID: getString(item, "runId"), StartedAt: getTime(item, "startedAt"), Segments: int(getNumber(item, "segments")),
+			Scanned: int(getNumber(item, "scanned")), Planned: int(getNumber(item, "planned"))}
+		if b, ok := item["finished"].(*types.AttributeValueMemberBOOL); ok {
+			r.Finished = b.Value
+		}
+		if b, ok := item["dryRun"].(*types.AttributeValueMemberBOOL); ok {
+			r.DryRun = b.Value
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
 }
 
 // PutRunSegment records a finished segment's summary; it expires with the decisions.
@@ -150,15 +217,92 @@ func getJSON(item map[string]types.AttributeValue, name string, v any) error {
 	return nil
 }
 
-// RunResponses counts what happened to a run's sends with one Scan of the Decisions
-// table, filtered on the claims of the run's decisions (R#<runId>-<customer>, see
-// RecordResponse): an impression claim is a delivery of its action, any other claim a
-// response, counted by the action and outcome it carries. A report reads the table
-// once instead of once per customer. A run id that extends another with "-" (run "a"
-// and run "a-b") would share its prefix: scheduled and demo run ids have a fixed
-// length.
+// Run counters. Each claim of a batch decision (an impression: a delivery; any other
+// outcome: a response, with its value) adds one to its run's counters in the claim's
+// own transaction, so the counts are exact and a report reads them with one Query of
+// a few items, however large the run. They are spread over actualsShards items by
+// decision id, so that a run's senders and responders do not queue on one item.
+// Attribute names: "d#<action>" deliveries, "r#<action>#<outcome>" responses,
+// "v#<action>#<outcome>" their value (ids never hold '#').
+const (
+	actualsKey    = "ACTUALS#"
+	actualsShards = 8
+	// runCountsAttr marks a run header written by a version that counts its
+	// responses; an older run's report falls back to a scan of its claims.
+	runCountsAttr = "counts"
+)
+
+// countForRun is the update that counts a claim for its run.
+func (s *Store) countForRun(a decision.Attribution, until time.Time) *types.Update {
+	h := fnv.New32a()
+	h.Write([]byte(a.DecisionID))
+	names := map[string]string{"#exp": "expiresAt"}
+	values := map[string]types.AttributeValue{":one": number(1), ":exp": unixSeconds(until)}
+	add := "#n :one"
+	if strings.HasPrefix(a.Claim, decision.ClaimPrefixImpression) {
+		names["#n"] = "d#" + a.Contact.ActionID
+	} else {
+		names["#n"] = "r#" + a.Contact.ActionID + "#" + a.Contact.Outcome
+		if a.Contact.Value != nil {
+			names["#v"], values[":v"] = "v#"+a.Contact.ActionID+"#"+a.Contact.Outcome, number(*a.Contact.Value)
+			add += ", #v :v"
+		}
+	}
+	return &types.Update{
+		TableName:                 &s.tables.Decisions,
+		Key:                       runKey(a.RunID, fmt.Sprintf("%s%02d", actualsKey, h.Sum32()%actualsShards)),
+		UpdateExpression:          aws.String("ADD " + add + " SET #exp = :exp"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}
+}
+
+// RunResponses counts what happened to a run's sends: the run's counters (one Query),
+// or for a run recorded before runs were counted, a scan of its claims.
 func (s *Store) RunResponses(ctx context.Context, runID string) (service.RunActuals, error) {
 	actual := service.RunActuals{Delivered: map[string]int{}, Responses: map[string]map[string]int{}, Value: map[string]map[string]float64{}}
+	header, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.tables.Decisions, Key: runKey(runID, runHeaderKey),
+		ProjectionExpression: aws.String("#c"), ExpressionAttributeNames: map[string]string{"#c": runCountsAttr}})
+	if err != nil {
+		return service.RunActuals{}, fmt.Errorf("read run %s: %w", runID, err)
+	}
+	if header.Item == nil || header.Item[runCountsAttr] == nil {
+		return actual, s.scanRunClaims(ctx, runID, actual)
+	}
+	err = s.runItems(ctx, runID, actualsKey, func(item map[string]types.AttributeValue) error {
+		for name := range item {
+			kind, rest, _ := strings.Cut(name, "#")
+			action, outcome, _ := strings.Cut(rest, "#")
+			switch kind {
+			case "d":
+				actual.Delivered[action] += int(getNumber(item, name))
+			case "r", "v":
+				if actual.Responses[action] == nil {
+					actual.Responses[action] = map[string]int{}
+					actual.Value[action] = map[string]float64{}
+				}
+				if kind == "r" {
+					actual.Responses[action][outcome] += int(getNumber(item, name))
+				} else {
+					actual.Value[action][outcome] += getNumber(item, name)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return service.RunActuals{}, fmt.Errorf("read the counts of run %s: %w", runID, err)
+	}
+	return actual, nil
+}
+
+// scanRunClaims counts what happened to the sends of a run recorded before runs were
+// counted, with one Scan of the Decisions table filtered on the claims of the run's
+// decisions (R#<runId>-<customer>): an impression claim is a delivery of its action,
+// any other claim a response, counted by the action and outcome it carries. A run id
+// that extends another with "-" (run "a" and run "a-b") would share its prefix:
+// scheduled and demo run ids have a fixed length.
+func (s *Store) scanRunClaims(ctx context.Context, runID string, actual service.RunActuals) error {
 	pages := dynamodb.NewScanPaginator(s.db, &dynamodb.ScanInput{
 		TableName:                 &s.tables.Decisions,
 		FilterExpression:          aws.String("begins_with(pk, :r)"),
@@ -169,7 +313,7 @@ func (s *Store) RunResponses(ctx context.Context, runID string) (service.RunActu
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return service.RunActuals{}, fmt.Errorf("scan responses of run %s: %w", runID, err)
+			return fmt.Errorf("scan responses of run %s: %w", runID, err)
 		}
 		for _, item := range page.Items {
 			action := getString(item, "actionId")
@@ -187,7 +331,7 @@ func (s *Store) RunResponses(ctx context.Context, runID string) (service.RunActu
 			}
 		}
 	}
-	return actual, nil
+	return nil
 }
 
 // PutSketch stores a segment's first-pass sketch, kept as long as the run, then adds the segment to the run's
@@ -246,41 +390,56 @@ func (s *Store) MarkMerged(ctx context.Context, runID string) error {
 // Sketches reads every stored sketch of a run with one Query.
 func (s *Store) Sketches(ctx context.Context, runID string) (map[int]service.SketchData, error) {
 	out := map[int]service.SketchData{}
+	err := s.runItems(ctx, runID, runSketchKey, func(item map[string]types.AttributeValue) error {
+		d := service.SketchData{Candidates: map[string]int{}, Top: map[string][]service.Rank{}}
+		if m, ok := item["candidates"].(*types.AttributeValueMemberM); ok {
+			for name := range m.Value {
+				d.Candidates[name] = int(getNumber(m.Value, name))
+			}
+		}
+		if m, ok := item["top"].(*types.AttributeValueMemberM); ok {
+			for name, av := range m.Value {
+				if b, ok := av.(*types.AttributeValueMemberB); ok {
+					d.Top[name] = decodeRanks(b.Value)
+				}
+			}
+		}
+		seg, err := strconv.Atoi(strings.TrimPrefix(getString(item, "sk"), runSketchKey))
+		if err != nil {
+			return err
+		}
+		out[seg] = d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read sketches of run %s: %w", runID, err)
+	}
+	return out, nil
+}
+
+// runItems calls fn with each of a run's items whose sort key starts with prefix, read
+// with one strongly consistent Query.
+func (s *Store) runItems(ctx context.Context, runID, prefix string, fn func(map[string]types.AttributeValue) error) error {
 	pages := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:              &s.tables.Decisions,
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :sk)"),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str("RUN#" + runID), ":sk": str(runSketchKey),
+			":pk": str("RUN#" + runID), ":prefix": str(prefix),
 		},
 		ConsistentRead: aws.Bool(true),
 	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("read sketches of run %s: %w", runID, err)
+			return err
 		}
 		for _, item := range page.Items {
-			d := service.SketchData{Candidates: map[string]int{}, Top: map[string][]service.Rank{}}
-			if m, ok := item["candidates"].(*types.AttributeValueMemberM); ok {
-				for name := range m.Value {
-					d.Candidates[name] = int(getNumber(m.Value, name))
-				}
+			if err := fn(item); err != nil {
+				return err
 			}
-			if m, ok := item["top"].(*types.AttributeValueMemberM); ok {
-				for name, av := range m.Value {
-					if b, ok := av.(*types.AttributeValueMemberB); ok {
-						d.Top[name] = decodeRanks(b.Value)
-					}
-				}
-			}
-			seg, err := strconv.Atoi(strings.TrimPrefix(getString(item, "sk"), runSketchKey))
-			if err != nil {
-				return nil, fmt.Errorf("sketch of run %s: %w", runID, err)
-			}
-			out[seg] = d
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Ranks are stored as 16 bytes each (priority, tie), so one sketch item holds some

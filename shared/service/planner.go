@@ -278,11 +278,13 @@ func (p *Planner) plan(catalog *decision.Catalog, runID string, profile *decisio
 			// Held-out customers are logged too: their outcomes are the baseline the
 			// engine's lift is measured against.
 			log := catalog.Log(d)
+			log.RunID = runID
 			out.log = &log
 		}
 		return out
 	}
 	log := catalog.Log(d)
+	log.RunID = runID
 	out := planned{log: &log, rank: RankOf(d.CustomerID, offer.Priority), offer: offer,
 		msg: OutboundMessage{DecisionID: d.DecisionID, RunID: runID, CustomerID: d.CustomerID,
 			ActionID: offer.ActionID, TreatmentID: offer.TreatmentID, Channel: d.Channel, PlannedAt: d.DecidedAt}}
