@@ -85,8 +85,15 @@ func TestBrowser(t *testing.T) {
 	t.Logf("screenshot: %s", p.Screenshot("decide-now.png"))
 	clean("the decide-now preview")
 
-	// A run: open it through the form; the forecast chart renders.
-	p.Do("open a run", chromedp.Click(chromedp.CSS(`nav a[href="/runs"]`)), chromedp.WaitVisible(chromedp.CSS("input#run")),
+	// Runs: the latest listed; one opened from the list, another through the form; the
+	// forecast chart renders.
+	p.Do("list the runs", chromedp.Click(chromedp.CSS(`nav a[href="/runs"]`)), chromedp.WaitVisible(chromedp.CSS("table#runs tbody tr")))
+	t.Logf("screenshot: %s", p.Screenshot("runs.png"))
+	clean("the list of runs")
+	p.Do("open a run from the list", chromedp.Click(chromedp.CSS(`table#runs a[href="/runs?id=`+runID+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS("figure#forecast svg")))
+	// From the list, whose page has no chart, so the wait below sees the run's page.
+	p.Do("open a run through the form", chromedp.Click(chromedp.CSS(`nav a[href="/runs"]`)), chromedp.WaitVisible(chromedp.CSS("table#runs")),
 		chromedp.SendKeys(chromedp.CSS("input#run"), runID), chromedp.Click(chromedp.CSS("button#open-run")),
 		chromedp.WaitVisible(chromedp.CSS("figure#forecast svg")))
 	if w := browser.Run(p, "measure the forecast chart", chromedp.Evaluate[float64](`document.querySelector("figure#forecast svg").getBoundingClientRect().width`)); w < 400 {
@@ -103,8 +110,19 @@ func TestBrowser(t *testing.T) {
 	if rows := browser.Run(p, "count the comparisons", chromedp.Evaluate[int](`document.querySelectorAll("table#lifts tbody tr").length`)); rows == 0 {
 		t.Error("the lift page lists no comparison")
 	}
+	if w := browser.Run(p, "measure the chart by cut", chromedp.Evaluate[float64](`document.querySelector("figure#lift-cuts svg").getBoundingClientRect().width`)); w < 400 {
+		t.Errorf("the chart of the cuts is %.0f px wide, want 400 px or more", w)
+	}
 	t.Logf("screenshot: %s", p.Screenshot("lift.png"))
 	clean("the lift page")
+	// Followed by address: the whole base's page has a cut title too, which a wait after
+	// a click could read before the cut's page replaced it.
+	link := browser.Run(p, "find the e-mail cut", chromedp.Evaluate[string](`document.querySelector('table#cuts a[href^="/lift?cut=channel%3aemail"]').href`))
+	p.Do("open a cut", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("h2#cut-title")))
+	if title := browser.Run(p, "read the cut", chromedp.Evaluate[string](`document.querySelector("h2#cut-title").textContent`)); title != "Cut: channel email" {
+		t.Errorf("the cut's page is titled %q, want the e-mail channel's", title)
+	}
+	clean("a cut of the lift")
 }
 
 // TestBrowserPublishesADraft edits the catalog in headless Chromium as an operator

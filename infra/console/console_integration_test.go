@@ -191,6 +191,9 @@ func batch(ctx context.Context, env *local.Env, catalog *decision.Catalog, at ti
 		return err
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
+	// The segments enqueue in parallel: sorted, the same sends get the same responses
+	// on every run.
+	slices.SortFunc(out.messages, func(a, b service.OutboundMessage) int { return strings.Compare(a.DecisionID, b.DecisionID) })
 	for i, m := range out.messages {
 		if i >= 400 {
 			break

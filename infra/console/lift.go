@@ -45,7 +45,7 @@ type liftChart struct {
 }
 
 // cutRow is one cut of the lift report in the page's table of cuts: its headline
-// comparisons, engine against each control group on conversions.
+// comparisons, engine against each control group on the page's CutMetric.
 type cutRow struct {
 	Kind, Name, Key string
 	Engine          int // the engine's customers in the cut
@@ -59,17 +59,22 @@ type liftView struct {
 	CutKey    string // the cut shown, "kind:name"; "" for the whole base
 	Cuts      []cutRow
 	CutsChart template.HTML
-	ReportAge string
-	AsOf      string
-	Err       string
-	Report    *lift.Report
-	Cut       *lift.Cut
-	Groups    []groupRow
-	Lifts     []comparisonRow
-	Guards    []comparisonRow
-	Champion  []comparisonRow
-	Charts    []liftChart
-	Tables    []comparisonTable
+	// CutMetric is the metric the table of cuts compares: conversions, or responses
+	// while no conversion is measured in the whole base (no outcome recorded yet).
+	// CutControl is the control group its chart compares the engine with: silence, or
+	// random where silence is not measured (responses: silence gets no contact).
+	CutMetric, CutControl string
+	ReportAge             string
+	AsOf                  string
+	Err                   string
+	Report                *lift.Report
+	Cut                   *lift.Cut
+	Groups                []groupRow
+	Lifts                 []comparisonRow
+	Guards                []comparisonRow
+	Champion              []comparisonRow
+	Charts                []liftChart
+	Tables                []comparisonTable
 }
 
 // liftFamilies are the lift page's charts: metrics whose differences share a scale.
@@ -221,13 +226,15 @@ func (v *liftView) fill() error {
 }
 
 // fillCuts lists every cut with its headline comparisons, and charts the engine's lift
-// over silence on conversions by cut: where the engine adds most.
+// by issue and channel: where the engine adds most (groups and actions are in the
+// table, a chart of them all would be too tall to read).
 func (v *liftView) fillCuts() error {
+	v.CutMetric, v.CutControl = headline(v.Report.Cuts)
 	var rows []chart.Interval
 	for _, c := range v.Report.Cuts {
 		row := cutRow{Kind: c.Kind, Name: c.Name, Key: cutKey(c), Engine: c.Groups[lift.GroupEngine].Customers, Current: cutKey(c) == v.CutKey}
 		for i, l := range c.Lifts {
-			if l.Metric != lift.MetricConversions || l.Treatment != lift.GroupEngine {
+			if l.Metric != v.CutMetric || l.Treatment != lift.GroupEngine {
 				continue
 			}
 			switch l.Control {
@@ -238,7 +245,11 @@ func (v *liftView) fillCuts() error {
 			}
 		}
 		v.Cuts = append(v.Cuts, row)
-		if l := row.Silence; l != nil && l.Measured {
+		l := row.Silence
+		if v.CutControl == lift.GroupRandom {
+			l = row.Random
+		}
+		if l != nil && l.Measured && c.Kind != "group" && c.Kind != "action" {
 			name := c.Kind + " " + c.Name
 			if c.Kind == "overall" {
 				name = "whole base"
@@ -250,6 +261,23 @@ func (v *liftView) fillCuts() error {
 		return nil
 	}
 	var err error
-	v.CutsChart, err = chart.Intervals("Engine against silence by cut: conversions per customer, difference (95% interval)", "difference per customer", rows, chart.Tall(len(rows)))
+	v.CutsChart, err = chart.Intervals(fmt.Sprintf("Engine vs %s by issue and channel: %s per customer (95%%)", v.CutControl, v.CutMetric),
+		"difference per customer", rows, chart.Tall(len(rows)))
 	return err
+}
+
+// headline picks the comparison the cuts are summed up by: the first the whole base
+// measures of conversions against silence, conversions against random, responses
+// against random.
+func headline(cuts []lift.Cut) (metric, control string) {
+	for _, h := range [][2]string{{lift.MetricConversions, lift.GroupSilence}, {lift.MetricConversions, lift.GroupRandom}, {lift.MetricResponses, lift.GroupRandom}} {
+		for _, c := range cuts {
+			for _, l := range c.Lifts {
+				if c.Kind == "overall" && l.Treatment == lift.GroupEngine && l.Metric == h[0] && l.Control == h[1] && l.Measured {
+					return h[0], h[1]
+				}
+			}
+		}
+	}
+	return lift.MetricConversions, lift.GroupSilence
 }

@@ -69,7 +69,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, name, title stri
 // renderStatus renders a page with an answer status other than 200: a form's refusal.
 func (s *server) renderStatus(w http.ResponseWriter, r *http.Request, status int, name, title string, start time.Time, version string, body any) {
 	p := page{Title: title, Nav: name, Font: s.font, Version: version, Now: s.o.Now(), Body: body,
-		Tables: strings.Join(slices.DeleteFunc([]string{s.o.Tables.Catalog, s.o.Tables.Models, s.o.Tables.Customers}, func(t string) bool { return t == "" }), ", ")}
+		Tables: strings.Join(slices.DeleteFunc([]string{s.o.Tables.Catalog, s.o.Tables.Models, s.o.Tables.Customers, s.o.Tables.Decisions}, func(t string) bool { return t == "" }), ", ")}
 	switch name {
 	case "model":
 		p.Nav = "models"

@@ -16,12 +16,14 @@ func NewCommand(env *cli.Env) *cobra.Command {
 	var addr, token string
 	cmd := &cobra.Command{
 		Use:   "console",
-		Short: "Serve the web console: catalog, models, runs and a customer's decision",
+		Short: "Serve the web console: catalog, models, runs, lift and a customer's decision",
 		Long: `console serves the operator's pages on ` + console.DefaultAddr + ` until Ctrl-C: the live
-catalog's hierarchy and rules, every model's health with its calibration chart, a batch
-run's plan and forecast against actual, and a customer's profile, history and a "decide
-now" preview with the full explanation (not logged). It reads the tables with your own
-AWS credentials (or --endpoint, e.g. the stack ` + "`make up`" + ` starts). It listens on loopback
+catalog's hierarchy and rules, with drafts checked, compared and published and versions
+rolled back as ` + "`nextbest catalog`" + ` does; every model's health with its calibration chart;
+the latest batch runs and each one's plan and forecast against actual; the lift report
+by issue, group, action and channel; and a customer's profile, history and a "decide
+now" preview with the full explanation (not logged). It reads the tables, and writes the
+catalog table when you publish or roll back, with your own AWS credentials (or --endpoint, e.g. the stack ` + "`make up`" + ` starts). It listens on loopback
 only, unless --addr names another interface, which then requires --token (or
 $NEXTBEST_CONSOLE_TOKEN): callers send it as "Authorization: Bearer TOKEN" or open the
 page once with ?token=TOKEN. Screenshots of every page: docs/console/.`,

@@ -2,7 +2,8 @@
 //
 //	go run ./infra/cmd/local demo   start the stack, seed it, make decisions, learn from
 //	                                simulated responses, run a batch, deliver it, report, stop
-//	go run ./infra/cmd/local up     start and seed the stack, then serve the API until Ctrl-C
+//	go run ./infra/cmd/local up     start and seed the stack, play a week of history (unless
+//	                                -history=false), then serve the API until Ctrl-C
 //
 // Both expect the tools (`make tools`) and the bootstraps (`make build`); `make demo`
 // and `make up` do all of it.
@@ -40,6 +41,7 @@ type settings struct {
 	seed      uint64
 	traffic   int
 	weeks     int
+	history   bool
 	root      string
 }
 
@@ -55,6 +57,7 @@ func run() error {
 	fs.Uint64Var(&s.seed, "seed", 42, "seed of the customer generator, the simulated responses and the functions' decision ids")
 	fs.IntVar(&s.traffic, "traffic", 1000, "real-time decisions the demo simulates (each may get an impression and a click)")
 	fs.IntVar(&s.weeks, "weeks", 4, "weeks of outbound the demo plays, the clock moving a week each time")
+	fs.BoolVar(&s.history, "history", true, "up: play a week of history first (real-time traffic, a batch run delivered and answered, purchases), so that every report and console page has data")
 	fs.StringVar(&s.root, "root", ".", "repository root")
 	fs.Parse(os.Args[2:])
 	root, err := filepath.Abs(s.root)
@@ -109,7 +112,13 @@ func run() error {
 	baseURL := "http://" + listener.Addr().String()
 	progress("stack ready in %.1fs; API on %s (POST /v1/decisions, /v1/responses, /v1/outcomes; PATCH /v1/customers/{id})", time.Since(started).Seconds(), baseURL)
 
+	d := &demo{env: env, catalog: catalog, api: &apiClient{base: baseURL, http: &http.Client{Timeout: 10 * time.Second}}, s: s}
 	if mode == "up" {
+		if s.history {
+			if err := d.playHistory(ctx); err != nil {
+				return err
+			}
+		}
 		envFile := filepath.Join(s.root, ".cache", "up.env")
 		if err := writeShellEnv(envFile, env.ShellEnv(), baseURL); err != nil {
 			return err
@@ -120,7 +129,6 @@ func run() error {
 		os.Remove(envFile)
 		return nil
 	}
-	d := &demo{env: env, catalog: catalog, api: &apiClient{base: baseURL, http: &http.Client{Timeout: 10 * time.Second}}, s: s}
 	if err := d.run(ctx); err != nil {
 		return err
 	}

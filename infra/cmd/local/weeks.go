@@ -25,16 +25,9 @@ import (
 // happened; then the lift report reads the decision log and the outcomes, as an analyst
 // would, and the demo says what the true lift of its world was.
 func (d *demo) runWeeks(ctx context.Context) error {
-	catalog := service.NewCatalogSnapshot(d.env.Store, time.Minute, d.env.Now)
-	models := service.NewModelsSnapshot(d.env.Store, time.Minute, d.env.Now)
-	sim := simworld.New(simworld.Config{Catalog: d.catalog, Profiles: seed.Profiles(d.s.seed, d.s.customers, d.env.Now()),
-		Responses: &service.Recorder{Catalog: catalog, Models: models, Decisions: d.env.Store, Responses: d.env.Store, Now: d.env.Now},
-		Outcomes:  &service.Ingest{Catalog: catalog, Profiles: d.env.Store, Outcomes: d.env.Store, Now: d.env.Now},
-		Decisions: d.env.Store, Now: d.env.Now, Seed: d.s.seed})
 	start := d.env.Now()
-	// Four weeks of purchases before the engine starts: the pre-period that narrows
-	// the lift's intervals (CUPED).
-	if _, err := sim.BasePurchases(ctx, start.Add(-28*24*time.Hour), 4); err != nil {
+	sim, err := d.world(ctx)
+	if err != nil {
 		return err
 	}
 	var weekly []service.RunReport
@@ -44,33 +37,8 @@ func (d *demo) runWeeks(ctx context.Context) error {
 				return err
 			}
 		}
-		d.runID = fmt.Sprintf("demo-week%d-%s", week, d.env.Now().UTC().Format("20060102"))
-		var sum service.RunSummary
-		if err := d.invokeBatch(ctx, fmt.Sprintf(`{"runId":%q}`, d.runID), &sum); err != nil {
-			return err
-		}
-		if week == 1 {
-			if err := printPlan(sum); err != nil {
-				return err
-			}
-			if err := d.deliver(ctx); err != nil {
-				return err
-			}
-		} else if _, err := d.env.DrainQueues(ctx); err != nil {
-			return err
-		}
-		deliveries, err := d.deliveriesOf(d.runID)
+		report, err := d.playWeek(ctx, sim, fmt.Sprintf("demo-week%d", week), week == 1)
 		if err != nil {
-			return err
-		}
-		if _, err := sim.Respond(ctx, deliveries); err != nil {
-			return err
-		}
-		if _, err := sim.BasePurchases(ctx, d.env.Now().Add(-7*24*time.Hour), 1); err != nil {
-			return err
-		}
-		var report service.RunReport
-		if err := d.invokeBatch(ctx, fmt.Sprintf(`{"runId":%q,"report":true}`, d.runID), &report); err != nil {
 			return err
 		}
 		weekly = append(weekly, report)
@@ -79,6 +47,78 @@ func (d *demo) runWeeks(ctx context.Context) error {
 		return err
 	}
 	return d.showLift(ctx, sim, start)
+}
+
+// playHistory gives `make up`'s stack a week of the engine at work, so that every
+// report and console page has data: real-time traffic that the models learn from, then
+// a batch run delivered, answered and followed by a week of purchases.
+func (d *demo) playHistory(ctx context.Context) error {
+	fmt.Printf("\n== A week of history, so that every report and console page has data (-history=false skips it)\n")
+	if err := d.simulateTraffic(ctx); err != nil {
+		return err
+	}
+	sim, err := d.world(ctx)
+	if err != nil {
+		return err
+	}
+	report, err := d.playWeek(ctx, sim, "up-week1", false)
+	if err != nil {
+		return err
+	}
+	t := report.Total
+	fmt.Printf("  run %s: %d sends, %d delivered, %d positive responses (forecast %.0f)\n", d.runID, t.Sends, t.Delivered, t.Responses, t.ExpectedResponses)
+	return nil
+}
+
+// world builds the simulated world the weeks play on, and plays its four weeks of
+// purchases before the engine starts: the pre-period that narrows the lift's intervals
+// (CUPED).
+func (d *demo) world(ctx context.Context) (*simworld.World, error) {
+	catalog := service.NewCatalogSnapshot(d.env.Store, time.Minute, d.env.Now)
+	models := service.NewModelsSnapshot(d.env.Store, time.Minute, d.env.Now)
+	sim := simworld.New(simworld.Config{Catalog: d.catalog, Profiles: seed.Profiles(d.s.seed, d.s.customers, d.env.Now()),
+		Responses: &service.Recorder{Catalog: catalog, Models: models, Decisions: d.env.Store, Responses: d.env.Store, Now: d.env.Now},
+		Outcomes:  &service.Ingest{Catalog: catalog, Profiles: d.env.Store, Outcomes: d.env.Store, Now: d.env.Now},
+		Decisions: d.env.Store, Now: d.env.Now, Seed: d.s.seed})
+	if _, err := sim.BasePurchases(ctx, d.env.Now().Add(-28*24*time.Hour), 4); err != nil {
+		return nil, err
+	}
+	return sim, nil
+}
+
+// playWeek plays one Monday at the stack's clock: the batch plans run name-<date>,
+// send-message delivers it, the world's customers respond to the messages and buy
+// through the week; it returns the run's forecast against what happened. show prints
+// the plan and the deliveries.
+func (d *demo) playWeek(ctx context.Context, sim *simworld.World, name string, show bool) (service.RunReport, error) {
+	d.runID = fmt.Sprintf("%s-%s", name, d.env.Now().UTC().Format("20060102"))
+	var sum service.RunSummary
+	if err := d.invokeBatch(ctx, fmt.Sprintf(`{"runId":%q}`, d.runID), &sum); err != nil {
+		return service.RunReport{}, err
+	}
+	if show {
+		if err := printPlan(sum); err != nil {
+			return service.RunReport{}, err
+		}
+		if err := d.deliver(ctx); err != nil {
+			return service.RunReport{}, err
+		}
+	} else if _, err := d.env.DrainQueues(ctx); err != nil {
+		return service.RunReport{}, err
+	}
+	deliveries, err := d.deliveriesOf(d.runID)
+	if err != nil {
+		return service.RunReport{}, err
+	}
+	if _, err := sim.Respond(ctx, deliveries); err != nil {
+		return service.RunReport{}, err
+	}
+	if _, err := sim.BasePurchases(ctx, d.env.Now().Add(-7*24*time.Hour), 1); err != nil {
+		return service.RunReport{}, err
+	}
+	var report service.RunReport
+	err = d.invokeBatch(ctx, fmt.Sprintf(`{"runId":%q,"report":true}`, d.runID), &report)
+	return report, err
 }
 
 // deliveriesOf reads the local sink's deliveries of a run's messages.
@@ -99,7 +139,7 @@ func (d *demo) deliveriesOf(runID string) ([]service.Delivery, error) {
 // printPlan shows the first week's plan: channels, silences, volume constraints and
 // the forecast of the largest actions.
 func printPlan(sum service.RunSummary) error {
-	fmt.Printf("  week 1, run %s: %d customers scanned, %d sends planned and enqueued in %.1fs\n", sum.RunID, sum.Scanned, sum.Planned, sum.DurationSec)
+	fmt.Printf("  run %s: %d customers scanned, %d sends planned and enqueued in %.1fs\n", sum.RunID, sum.Scanned, sum.Planned, sum.DurationSec)
 	fmt.Printf("  sends by channel: %s\n", formatCounts(sum.ByChannel))
 	fmt.Printf("  silence by reason: %s\n", formatCounts(sum.Silences))
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
