@@ -27,13 +27,16 @@ const MaxDraftBytes = 1 << 20
 // draftView is the draft page: the text being edited and, once checked, what the
 // checks found and what publishing it would change.
 type draftView struct {
-	Token   string
-	Live    string // the live version, "" when none is published
-	Source  string
-	From    string // the version the draft started from, "" for a new text
-	Checked bool
-	Report  *catalogcheck.Report
-	Compare *catalogcheck.Comparison
+	Token  string
+	Live   string // the live version, "" when none is published
+	Source string
+	From   string // the version the draft started from, "" for a new text
+	// AllowUnreachable reports unreachable actions as warnings, not errors, as
+	// `nextbest catalog publish --allow-unreachable` does.
+	AllowUnreachable bool
+	Checked          bool
+	Report           *catalogcheck.Report
+	Compare          *catalogcheck.Comparison
 	// Identical: the draft is the live version's text, so there is nothing to publish.
 	Identical bool
 	// Problem is said above everything else: a conflict, an unreadable upload.
@@ -106,13 +109,16 @@ func (s *server) checkDraft(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, err)
 		return
 	}
-	v, err := s.review(r.Context(), src, r.PostFormValue("from"))
+	v, err := s.review(r.Context(), src, r.PostFormValue("from"), allowUnreachable(r))
 	if err != nil {
 		s.fail(w, r, http.StatusBadGateway, err)
 		return
 	}
 	s.render(w, r, "draft", "Catalog draft", start, v.Live, v)
 }
+
+// allowUnreachable reads the form's "allow unreachable actions" box.
+func allowUnreachable(r *http.Request) bool { return r.PostFormValue("allowUnreachable") == "on" }
 
 // draftSource is the uploaded file when one was chosen, else the text area.
 func draftSource(r *http.Request) (string, error) {
@@ -139,14 +145,16 @@ func draftSource(r *http.Request) (string, error) {
 }
 
 // review runs the checks `nextbest catalog publish` runs, at the console's clock.
-func (s *server) review(ctx context.Context, src, from string) (draftView, error) {
+func (s *server) review(ctx context.Context, src, from string, allowUnreachable bool) (draftView, error) {
 	began := time.Now()
 	live, liveSrc, err := s.liveSource(ctx)
 	if err != nil {
 		return draftView{}, err
 	}
-	v := draftView{Token: s.formToken, Live: live, Source: src, From: from, Checked: true,
-		Report: catalogcheck.Validate("draft", []byte(src), catalogcheck.Defaults(s.o.Now()))}
+	opt := catalogcheck.Defaults(s.o.Now())
+	opt.AllowUnreachable = allowUnreachable
+	v := draftView{Token: s.formToken, Live: live, Source: src, From: from, AllowUnreachable: allowUnreachable, Checked: true,
+		Report: catalogcheck.Validate("draft", []byte(src), opt)}
 	if v.Report.Catalog != nil {
 		liveName := "live version " + live
 		cmp, err := catalogcheck.Compare(liveName, liveSrc, "draft", []byte(src))
@@ -165,7 +173,7 @@ func (s *server) review(ctx context.Context, src, from string) (draftView, error
 func (s *server) publishDraft(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	src, over := strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n"), r.PostFormValue("over")
-	v, err := s.review(r.Context(), src, r.PostFormValue("from"))
+	v, err := s.review(r.Context(), src, r.PostFormValue("from"), allowUnreachable(r))
 	if err != nil {
 		s.fail(w, r, http.StatusBadGateway, err)
 		return

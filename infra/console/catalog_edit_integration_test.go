@@ -109,6 +109,8 @@ func TestCatalogEditing(t *testing.T) {
 	}
 	source, edited := demoSource(t)
 	invalid := strings.Replace(source, "value: 120\n", "value: -5\n", 1)
+	// An action no customer can reach: a problem, or a warning when allowed.
+	unreachable := strings.Replace(edited, "value: 135\n", "value: 135\n            eligibility: (profile.tenureMonths ?? 0) > 100000\n", 1)
 
 	status, page := getPage(t, srv, "/catalog/draft")
 	if status != 200 || !strings.Contains(page, "loyalty-discount-20") || !strings.Contains(page, "live version 1") {
@@ -136,6 +138,12 @@ func TestCatalogEditing(t *testing.T) {
 			[]string{"The draft is valid", "~ action loyalty-discount-20", "value: 120 → 135", `id="publish-form"`, `name="over" value="1"`}, "1"},
 		{"check an invalid edit", "/catalog/draft", form("source", invalid), "same-origin", 200,
 			[]string{"cannot be published", "loyalty-discount-20", "value must be ≥ 0"}, "1"},
+		{"check an unreachable action", "/catalog/draft", form("source", unreachable), "same-origin", 200,
+			[]string{"cannot be published", "no probe customer reaches it"}, "1"},
+		{"check it with unreachable actions allowed", "/catalog/draft", form("source", unreachable, "allowUnreachable", "on"), "same-origin", 200,
+			[]string{"The draft is valid", "no probe customer reaches it", `id="publish-form"`, `name="allowUnreachable" value="on"`}, "1"},
+		{"publish it without allowing them", "/catalog/publish", form("source", unreachable, "over", "1"), "same-origin", 422,
+			[]string{"does not pass the checks"}, "1"},
 		{"check the live text", "/catalog/draft", form("source", source), "same-origin", 200,
 			[]string{"nothing to publish", "No changes from live version 1 to draft"}, "1"},
 		{"check nothing", "/catalog/draft", form("source", "  "), "same-origin", 400, []string{"the draft is empty"}, "1"},
