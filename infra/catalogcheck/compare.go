@@ -2,9 +2,11 @@ package catalogcheck
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/nextbest/nextbest/shared/decision"
+	"github.com/nextbest/nextbest/shared/service"
 )
 
 // Comparison is what making one catalog source live instead of another would change.
@@ -14,6 +16,12 @@ type Comparison struct {
 	// with this version's catalog format.
 	Notes   []string
 	Changes []Change
+}
+
+// Freshness tells the operator when the running functions see a published or
+// rolled-back version.
+func Freshness() string {
+	return fmt.Sprintf("running functions switch to it within CATALOG_MAX_AGE (%s by default), without a redeploy", service.DefaultCatalogMaxAge)
 }
 
 // NothingPublished names the "from" side when no catalog has been published yet.

@@ -12,7 +12,6 @@ import (
 	"github.com/nextbest/nextbest/infra/catalogcheck"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
-	"github.com/nextbest/nextbest/shared/service"
 )
 
 // The catalog's edit cycle, as `nextbest catalog` runs it: a draft is validated with
@@ -135,13 +134,17 @@ func draftSource(r *http.Request) (string, error) {
 			return string(b), nil
 		}
 	}
-	src := r.PostFormValue("source")
+	src := formSource(r)
 	if strings.TrimSpace(src) == "" {
 		return "", errors.New("the draft is empty: paste a catalog or choose a file")
 	}
-	// Browsers send a text area's lines with CRLF; the catalog is stored as written
-	// by editors, with LF.
-	return strings.ReplaceAll(src, "\r\n", "\n"), nil
+	return src, nil
+}
+
+// formSource is the catalog text a form sent. Browsers send a text area's lines with
+// CRLF; the catalog is stored as written by editors, with LF.
+func formSource(r *http.Request) string {
+	return strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n")
 }
 
 // review runs the checks `nextbest catalog publish` runs, at the console's clock.
@@ -172,7 +175,7 @@ func (s *server) review(ctx context.Context, src, from string, allowUnreachable 
 // after checking it again: the form's text is the caller's, not a trusted copy.
 func (s *server) publishDraft(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	src, over := strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n"), r.PostFormValue("over")
+	src, over := formSource(r), r.PostFormValue("over")
 	v, err := s.review(r.Context(), src, r.PostFormValue("from"), allowUnreachable(r))
 	if err != nil {
 		s.fail(w, r, http.StatusBadGateway, err)
@@ -230,18 +233,12 @@ func (s *server) versions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	switch {
 	case q.Get("published") != "":
-		v.Done = fmt.Sprintf("Version %s is published and live.", q.Get("published"))
+		v.Done = fmt.Sprintf("Version %s is published and live; %s.", q.Get("published"), catalogcheck.Freshness())
 	case q.Get("rolledback") != "":
-		v.Done = fmt.Sprintf("Version %s is live again (it was version %s).", q.Get("rolledback"), q.Get("from"))
-	}
-	if v.Done != "" {
-		v.Done += " " + freshness
+		v.Done = fmt.Sprintf("Version %s is live again (it was version %s); %s.", q.Get("rolledback"), q.Get("from"), catalogcheck.Freshness())
 	}
 	s.render(w, r, "versions", "Catalog versions", start, live, v)
 }
-
-// freshness tells the operator when the running functions see a change, as the CLI does.
-var freshness = fmt.Sprintf("Running functions switch to it within CATALOG_MAX_AGE (%s by default), without a redeploy.", service.DefaultCatalogMaxAge)
 
 // reviewRollback shows what making ?version= live again would change.
 func (s *server) reviewRollback(w http.ResponseWriter, r *http.Request) {

@@ -14,7 +14,6 @@ import (
 	"github.com/nextbest/nextbest/infra/cli"
 	"github.com/nextbest/nextbest/shared/decision"
 	"github.com/nextbest/nextbest/shared/dynamo"
-	"github.com/nextbest/nextbest/shared/service"
 )
 
 // catalogStore is what the commands need of the catalog table (*dynamo.Store).
@@ -39,11 +38,6 @@ type app struct {
 	json    bool
 	stdout  io.Writer
 	diffOut io.Writer // diff --json: where the changes go as JSON instead of text
-}
-
-// freshness tells the operator when the running functions see a change.
-func freshness() string {
-	return fmt.Sprintf("running functions switch to it within CATALOG_MAX_AGE (%s by default), without a redeploy", service.DefaultCatalogMaxAge)
 }
 
 func (a *app) validate(file string) error {
@@ -181,7 +175,7 @@ func (a *app) publish(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.out, "published version %s; %s\n", published, freshness())
+	fmt.Fprintf(a.out, "published version %s; %s\n", published, catalogcheck.Freshness())
 	return a.result(changeResult{Changed: true, Version: published, Previous: version})
 }
 
@@ -247,7 +241,7 @@ func (a *app) rollback(ctx context.Context, version string) error {
 	if err := a.store.RollbackCatalogFrom(ctx, current, version, a.now()); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.out, "version %s is live again (was version %s); %s\n", version, current, freshness())
+	fmt.Fprintf(a.out, "version %s is live again (was version %s); %s\n", version, current, catalogcheck.Freshness())
 	return a.result(changeResult{Changed: true, Version: version, Previous: current})
 }
 
