@@ -94,13 +94,6 @@ func (s *server) runs(w http.ResponseWriter, r *http.Request) {
 // ChartActions is how many actions the forecast chart shows, the largest forecasts.
 const ChartActions = 10
 
-// runReport returns a run's forecast against what its counters say happened so far
-// (dynamo.Store.RunResponses: one Query of a few items, however large the run).
-func (s *server) runReport(ctx context.Context, runID string) (service.RunReport, error) {
-	planner := &service.Planner{Runs: s.o.Store, Now: s.o.Now, Catalog: s.catalogSnapshot()}
-	return planner.Report(ctx, runID, s.o.Store)
-}
-
 // catalogSnapshot serves the live catalog to the service layer's reports, through the
 // console's own copy.
 func (s *server) catalogSnapshot() *service.Snapshot[*decision.Catalog] {
@@ -133,7 +126,10 @@ func (s *server) runDetail(ctx context.Context, v *runView) error {
 		}
 		v.Volume = append(v.Volume, line)
 	}
-	report, err := s.runReport(ctx, v.ID)
+	// Against what the run's counters say happened so far (dynamo.Store.RunResponses:
+	// one Query of a few items, however large the run).
+	planner := &service.Planner{Now: s.o.Now, Catalog: s.catalogSnapshot()}
+	report, err := planner.ReportOf(ctx, v.Record, s.o.Store)
 	if err != nil {
 		v.ReportErr = err.Error()
 		return nil

@@ -66,7 +66,17 @@ func (p *Planner) Report(ctx context.Context, runID string, counter RunResponseC
 	if err != nil {
 		return RunReport{}, fmt.Errorf("read run %s: %w", runID, err)
 	}
-	if !found || rec.Summary == nil {
+	if !found {
+		return RunReport{}, decision.Errorf(decision.ENotFound, "run %s has no complete record", runID)
+	}
+	rec.RunID = runID
+	return p.ReportOf(ctx, rec, counter)
+}
+
+// ReportOf is Report for a run record its caller has read already.
+func (p *Planner) ReportOf(ctx context.Context, rec RunRecord, counter RunResponseCounter) (RunReport, error) {
+	runID := rec.RunID
+	if rec.Summary == nil {
 		return RunReport{}, decision.Errorf(decision.ENotFound, "run %s has no complete record", runID)
 	}
 	catalog, err := p.Catalog.Get(ctx)
