@@ -84,13 +84,8 @@ func post(t *testing.T, srv *httptest.Server, path string, form url.Values, site
 
 func getPage(t *testing.T, srv *httptest.Server, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(srv.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	status, body, _ := fetch(t, srv.URL+path)
+	return status, body
 }
 
 // TestCatalogEditing walks the console's edit cycle over HTTP: a draft is checked and

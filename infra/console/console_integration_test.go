@@ -223,11 +223,18 @@ func batch(ctx context.Context, env *local.Env, catalog *decision.Catalog, at ti
 	return nil
 }
 
-// get fetches a page and returns its status, body and how long the server took.
+// get fetches a page of the fixture's console and returns its status, body and how
+// long the server took.
 func (f *fixture) get(t testing.TB, path string) (int, string, time.Duration) {
 	t.Helper()
+	return fetch(t, f.server.URL+path)
+}
+
+// fetch GETs an address and returns the status, the body and how long it took.
+func fetch(t testing.TB, address string) (int, string, time.Duration) {
+	t.Helper()
 	start := time.Now()
-	resp, err := http.Get(f.server.URL + path)
+	resp, err := http.Get(address)
 	if err != nil {
 		t.Fatal(err)
 	}
